@@ -1,0 +1,90 @@
+# Softmax, verified: build the book and run every check from a fresh clone.
+#
+#   make book       the strict HTML build  -> _build/html/index.html
+#   make test       every check: library tests + doctests, nbval, notebook hygiene, the strict
+#                   build and the browser test
+#   make bench      speed and peak memory of softmaxlib against scipy.special
+#   make notebooks  re-execute notebooks in place and store their outputs (NB=path for one)
+#   make lab        JupyterLab on the project's own kernel
+#   make lock       regenerate requirements.txt from requirements.in (needs the registry)
+#   make clean      remove _build (add `distclean` to drop .venv and MathJax too)
+#
+# Needs only Python 3.11+, make and npm: everything else is installed here from PyPI and npm.
+
+PYTHON    ?= python3
+VENV      := .venv
+BIN       := $(VENV)/bin
+PY        := $(BIN)/python
+UV_VERSION := 0.13.9
+MATHJAX_VERSION := 3.2.2
+# The venv is rebuilt from scratch whenever the pins change.
+VENV_STAMP := $(VENV)/.requirements.stamp
+LIB_STAMP  := $(VENV)/.softmaxlib.stamp
+MATHJAX    := _mathjax/mathjax/tex-chtml.js
+NOTEBOOKS  := $(sort $(wildcard notebooks/*.ipynb))
+NB         ?= $(NOTEBOOKS)
+JOBS       ?= 2
+export PYDEVD_DISABLE_FILE_VALIDATION := 1
+export MPLBACKEND := Agg
+
+.PHONY: all setup book test test-lib test-notebooks test-browser bench notebooks lab lock clean distclean
+
+all: book
+
+$(VENV_STAMP): requirements.txt
+	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python 3.11+ is needed, found " + sys.version' 
+	rm -rf $(VENV)
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
+	$(BIN)/uv pip install --python $(PY) -r requirements.txt
+	touch $@
+
+$(LIB_STAMP): $(VENV_STAMP) pyproject.toml
+	$(BIN)/uv pip install --python $(PY) --no-deps -e .
+	touch $@
+
+$(MATHJAX):
+	npm install --silent --no-save --no-audit --no-fund --prefix .mathjax-npm mathjax@$(MATHJAX_VERSION)
+	rm -rf _mathjax && mkdir -p _mathjax
+	cp -R .mathjax-npm/node_modules/mathjax/es5 _mathjax/mathjax
+	@test -f $@
+
+setup: $(LIB_STAMP) $(MATHJAX)
+
+book: setup
+	$(BIN)/jupyter-book build . --warningiserror --nitpick --keep-going
+	@echo
+	@echo "The book is at $(CURDIR)/_build/html/index.html"
+
+test-lib: $(LIB_STAMP)
+	$(PY) -m pytest tests softmaxlib --doctest-modules -m "not browser" -p no:cacheprovider
+
+test-notebooks: $(LIB_STAMP)
+	$(PY) -m pytest --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg \
+	  -n $(JOBS) --dist loadscope -p no:cacheprovider -o filterwarnings= $(NB)
+
+test-browser: book
+	$(PY) -m pytest tests -m browser -p no:cacheprovider
+
+test: test-lib test-notebooks book test-browser
+	@echo "make test: every check passed."
+
+bench: $(LIB_STAMP)
+	$(PY) bench/bench_softmax.py
+
+notebooks: $(LIB_STAMP)
+	$(BIN)/jupyter nbconvert --to notebook --execute --inplace \
+	  --ExecutePreprocessor.kernel_name=python3 --ExecutePreprocessor.timeout=300 $(NB)
+
+lab: setup
+	$(BIN)/jupyter lab --notebook-dir=notebooks
+
+lock:
+	$(PYTHON) -m pip install --quiet uv==$(UV_VERSION)
+	$(PYTHON) -m uv pip compile requirements.in --python-version 3.11 -o requirements.txt
+
+clean:
+	rm -rf _build
+
+distclean: clean
+	rm -rf $(VENV) _mathjax .mathjax-npm

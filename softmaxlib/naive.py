@@ -1,0 +1,77 @@
+"""Deliberately naive or wrong formulas, kept so the book can show them failing.
+
+Nothing here should be used for real work: each function exists to be a counterexample, and
+its docstring says what goes wrong. The correct versions live in :mod:`softmaxlib.core`.
+"""
+
+import numpy as np
+
+from ._validation import as_float_array, normalize_axes
+
+__all__ = ["naive_softmax", "linear_normalize"]
+
+
+def naive_softmax(x, axis=-1):
+    r"""Compute softmax straight from the textbook formula, without shifting by the maximum.
+
+    .. math:: \frac{e^{x_i}}{\sum_j e^{x_j}}
+
+    Parameters
+    ----------
+    x : array_like
+        Scores. Integers become float64.
+    axis : int, tuple of ints or None, optional
+        The axis or axes along which to normalise. The default, -1, is the last axis.
+
+    Returns
+    -------
+    p : ndarray
+        The same as :func:`softmax` for moderate scores. For scores above about 709
+        (float64) ``exp`` overflows to inf and the result is NaN; for scores below about
+        -745 every ``exp`` underflows to 0 and the result is 0/0 = NaN. numpy emits a
+        RuntimeWarning in both cases.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from softmaxlib import naive_softmax
+    >>> print(np.round(naive_softmax([0.0, 1.0, 2.0, 3.0]), 4))
+    [0.0321 0.0871 0.2369 0.6439]
+    >>> with np.errstate(over="ignore", invalid="ignore"):
+    ...     print(naive_softmax([1000.0, 1001.0]))
+    [nan nan]
+    """
+    arr = as_float_array(x)
+    axes = None if arr.ndim == 0 else normalize_axes(axis, arr.ndim)
+    e = np.exp(arr)
+    return e / e.sum(axis=axes, keepdims=True)
+
+
+def linear_normalize(x, axis=-1):
+    """Divide scores by their sum: the "obvious" alternative to softmax, which breaks.
+
+    Parameters
+    ----------
+    x : array_like
+        Scores. Integers become float64.
+    axis : int, tuple of ints or None, optional
+        The axis or axes along which to normalise. The default, -1, is the last axis.
+
+    Returns
+    -------
+    q : ndarray
+        ``x / sum(x)``. It sums to 1, but with negative scores some "probabilities" are
+        negative or above 1, and when the scores sum to 0 it divides by zero.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from softmaxlib import linear_normalize
+    >>> print(np.round(linear_normalize([2.0, 4.0, 2.0, 1.0]), 4))
+    [0.2222 0.4444 0.2222 0.1111]
+    >>> print(linear_normalize([3.0, -1.0]))  # "sums to 1", yet not probabilities
+    [ 1.5 -0.5]
+    """
+    arr = as_float_array(x)
+    axes = None if arr.ndim == 0 else normalize_axes(axis, arr.ndim)
+    return arr / arr.sum(axis=axes, keepdims=True)

@@ -1,0 +1,137 @@
+"""Notebook hygiene: what nbval cannot see.
+
+nbval re-runs each notebook and compares outputs, but a notebook saved without outputs has
+nothing to compare and passes silently. These checks make such a notebook, and a few other
+slips, fail the suite. The checker is itself tested on notebooks built to be wrong.
+"""
+
+import re
+from pathlib import Path
+
+import nbformat
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
+
+
+def toc_files():
+    """Every `file:` entry of _toc.yml (and its root), without suffix."""
+    toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
+    found = {toc["root"]}
+
+    def walk(node):
+        if isinstance(node, dict):
+            if "file" in node:
+                found.add(node["file"])
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    walk(toc)
+    return {str(Path(f).with_suffix("")) for f in found}
+
+
+def problems(nb, relpath, listed):
+    """Return a list of human-readable problems with notebook ``nb`` (empty when clean)."""
+    found = []
+    if str(Path(relpath).with_suffix("")) not in listed:
+        found.append(f"{relpath} is not listed in _toc.yml")
+    kernel = nb.metadata.get("kernelspec", {}).get("name")
+    if kernel != "python3":
+        found.append(f"kernelspec name is {kernel!r}, expected 'python3'")
+    code = [c for c in nb.cells if c.cell_type == "code" and c.source.strip()]
+    if not code:
+        found.append("has no code cells")
+    counts = [c.get("execution_count") for c in code]
+    if None in counts:
+        missing = sum(c is None for c in counts)
+        found.append(f"{missing} of {len(code)} code cells were never executed (no stored outputs)")
+    elif counts != list(range(1, len(code) + 1)):
+        found.append(f"cells were not executed once each, in order, from a fresh kernel: {counts}")
+    if code and not any(c.get("outputs") for c in code):
+        found.append("no code cell has a stored output")
+    for c in code:
+        for out in c.get("outputs", []):
+            if out.get("output_type") == "error":
+                found.append(f"stores an error output: {out.get('ename')}: {out.get('evalue')}")
+            if out.get("name") == "stderr":
+                found.append(f"stores stderr output: {''.join(out.get('text', ''))[:80]!r}")
+            text = "".join(out.get("text", "")) + "".join(out.get("data", {}).get("text/plain", ""))
+            if re.search(r"\b0x[0-9a-f]{6,}\b", text):
+                found.append(f"stores a memory address in an output: {text[:80]!r}")
+    sources = "\n".join(c.source for c in code)
+    if not re.search(r"^\s*(from softmaxlib\b|import softmaxlib\b)", sources, re.M):
+        found.append("does not import softmaxlib")
+    if not re.search(r"^\s*(assert\b|np\.testing\.)", sources, re.M):
+        found.append("asserts nothing: a chapter must verify its claims")
+    return found
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_notebook_is_clean(path):
+    nb = nbformat.read(path, as_version=4)
+    assert problems(nb, path.relative_to(ROOT).as_posix(), toc_files()) == []
+
+
+def test_there_are_notebooks():
+    assert NOTEBOOKS, "notebooks/ holds no chapters"
+
+
+# --- the checker catches what it should -----------------------------------------------------
+
+
+def _good_notebook():
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nb.cells = [
+        nbformat.v4.new_code_cell("from softmaxlib import softmax", execution_count=1),
+        nbformat.v4.new_code_cell(
+            "p = softmax([1.0, 2.0])\nassert abs(p.sum() - 1) < 1e-12\nprint(p.round(4))",
+            execution_count=2,
+            outputs=[nbformat.v4.new_output("stream", name="stdout", text="[0.2689 0.7311]\n")],
+        ),
+    ]
+    return nb
+
+
+LISTED = {"notebooks/00_demo"}
+
+
+def test_checker_accepts_a_good_notebook():
+    assert problems(_good_notebook(), "notebooks/00_demo.ipynb", LISTED) == []
+
+
+def test_checker_rejects_cleared_outputs():
+    nb = _good_notebook()
+    for cell in nb.cells:
+        cell.outputs, cell.execution_count = [], None
+    assert any("never executed" in p for p in problems(nb, "notebooks/00_demo.ipynb", LISTED))
+
+
+def test_checker_rejects_out_of_order_execution():
+    nb = _good_notebook()
+    nb.cells[0].execution_count, nb.cells[1].execution_count = 2, 1
+    assert any("in order" in p for p in problems(nb, "notebooks/00_demo.ipynb", LISTED))
+
+
+def test_checker_rejects_errors_unlisted_and_wrong_kernel():
+    nb = _good_notebook()
+    nb.cells[1].outputs.append(nbformat.v4.new_output("error", ename="AssertionError", evalue="", traceback=[]))
+    nb.metadata["kernelspec"]["name"] = "other"
+    found = problems(nb, "notebooks/99_unlisted.ipynb", LISTED)
+    assert any("error output" in p for p in found)
+    assert any("_toc.yml" in p for p in found)
+    assert any("kernelspec" in p for p in found)
+
+
+def test_checker_rejects_notebooks_that_neither_import_nor_assert():
+    nb = _good_notebook()
+    nb.cells[0].source = "import numpy as np"
+    nb.cells[1].source = "print(np.pi)"
+    found = problems(nb, "notebooks/00_demo.ipynb", LISTED)
+    assert any("softmaxlib" in p for p in found)
+    assert any("asserts nothing" in p for p in found)
