@@ -70,7 +70,7 @@ test: test-lib test-notebooks book test-browser
 	@echo "make test: every check passed."
 
 bench: $(LIB_STAMP)
-	$(PY) bench/bench_softmax.py
+	@for f in bench/bench_*.py; do echo "== $$f"; $(PY) $$f || exit 1; done
 
 notebooks: $(LIB_STAMP)
 	$(BIN)/jupyter nbconvert --to notebook --execute --inplace \
