@@ -4,7 +4,8 @@ Every chapter of the book imports its functions from here; the book never re-imp
 """
 
 from .core import hardmax, log_softmax, logsumexp, softmax
-from .naive import linear_normalize, naive_softmax
+from .naive import linear_normalize, naive_sigmoid, naive_softmax
+from .activations import identity, relu, relu_grad, sigmoid, sigmoid_grad, step, step_grad
 
 __version__ = "0.1.0"
 
@@ -15,4 +16,12 @@ __all__ = [
     "hardmax",
     "naive_softmax",
     "linear_normalize",
+    "naive_sigmoid",
+    "step",
+    "sigmoid",
+    "relu",
+    "identity",
+    "step_grad",
+    "sigmoid_grad",
+    "relu_grad",
 ]

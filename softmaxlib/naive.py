@@ -8,7 +8,7 @@ import numpy as np
 
 from ._validation import as_float_array, normalize_axes
 
-__all__ = ["naive_softmax", "linear_normalize"]
+__all__ = ["naive_softmax", "linear_normalize", "naive_sigmoid"]
 
 
 def naive_softmax(x, axis=-1):
@@ -75,3 +75,36 @@ def linear_normalize(x, axis=-1):
     arr = as_float_array(x)
     axes = None if arr.ndim == 0 else normalize_axes(axis, arr.ndim)
     return arr / arr.sum(axis=axes, keepdims=True)
+
+
+def naive_sigmoid(x):
+    r"""Compute the sigmoid straight from the textbook formula ``1 / (1 + exp(-x))``.
+
+    .. math:: \sigma(x) = \frac{1}{1 + e^{-x}}
+
+    Parameters
+    ----------
+    x : array_like
+        Pre-activations. Integers become float64.
+
+    Returns
+    -------
+    s : ndarray
+        The same values as :func:`softmaxlib.sigmoid`, but for ``x`` below about -709
+        (float64; -88.7 in float32) ``exp(-x)`` overflows to inf and numpy emits a
+        RuntimeWarning. The answer, 1/inf = 0, happens to be right; the warning is what
+        breaks a program run with warnings as errors. The stable version never forms
+        ``exp`` of a positive number.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from softmaxlib import naive_sigmoid
+    >>> print(naive_sigmoid([0.0, 2.0]).round(4))
+    [0.5    0.8808]
+    >>> with np.errstate(over="ignore"):
+    ...     print(naive_sigmoid([-1000.0]))
+    [0.]
+    """
+    arr = as_float_array(x)
+    return 1.0 / (1.0 + np.exp(-arr))

@@ -1,0 +1,185 @@
+"""Tests for softmaxlib.activations: values, derivatives, dtypes and edge cases.
+
+Reference values of the sigmoid were computed with mpmath at mp.dps = 50
+(``1 / (1 + mpmath.exp(-x))``) and rounded to 17 significant digits.
+"""
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from softmaxlib import (
+    identity,
+    naive_sigmoid,
+    relu,
+    relu_grad,
+    sigmoid,
+    sigmoid_grad,
+    step,
+    step_grad,
+)
+
+ALL = [step, sigmoid, relu, identity, step_grad, sigmoid_grad, relu_grad]
+EDGES = np.array([-np.inf, -1e308, -800.0, -1.0, -0.0, 0.0, 1e-300, 1.0, 800.0, 1e308, np.inf, np.nan])
+finite = st.floats(min_value=-1e6, max_value=1e6, allow_nan=False)
+
+
+@pytest.mark.parametrize("f", ALL, ids=lambda f: f.__name__)
+class TestCommon:
+    """Properties every activation and derivative shares."""
+
+    def test_no_warning_on_extremes(self, f):
+        # warnings are errors in this suite, so an overflow would fail here
+        out = f(EDGES)
+        assert out.shape == EDGES.shape
+
+    def test_nan_propagates(self, f):
+        assert np.isnan(f(np.array([np.nan, 1.0])))[0]
+
+    @pytest.mark.parametrize("dtype", [np.float16, np.float32, np.float64])
+    def test_float_dtype_is_kept(self, f, dtype):
+        assert f(np.array([-2.0, 0.0, 3.0], dtype=dtype)).dtype == dtype
+
+    def test_integers_become_float64(self, f):
+        out = f(np.array([-2, 0, 3]))
+        assert out.dtype == np.float64
+        np.testing.assert_array_equal(out, f(np.array([-2.0, 0.0, 3.0])))
+
+    def test_shape_and_scalar(self, f):
+        assert f(np.zeros((2, 3, 4))).shape == (2, 3, 4)
+        assert f(0.5).shape == ()
+        assert f(np.zeros((0, 3))).shape == (0, 3)
+
+    def test_rejects_complex_bool_and_strings(self, f):
+        for bad in ([1 + 2j], [True, False], ["a"]):
+            with pytest.raises(TypeError, match="x must"):
+                f(bad)
+
+
+class TestStep:
+    def test_values(self):
+        np.testing.assert_array_equal(step([-3.0, -0.0, 0.0, 1e-300, 2.0]), [0, 0, 0, 1, 1])
+
+    def test_infinities(self):
+        np.testing.assert_array_equal(step([-np.inf, np.inf]), [0.0, 1.0])
+
+
+class TestSigmoid:
+    # mpmath, dps=50: sigma(1) = 0.73105857863000487925..., sigma(2) = 0.88079707797788244406...
+    @pytest.mark.parametrize(
+        "x, expected",
+        [
+            (0.0, 0.5),
+            (1.0, 0.7310585786300049),
+            (2.0, 0.8807970779778823),
+            (-2.0, 0.11920292202211755),
+            (-40.0, 4.248354255291589e-18),
+            (-745.0, 5.0e-324),  # exp(-745) = 4.94e-324, the smallest subnormal
+        ],
+    )
+    def test_reference_values(self, x, expected):
+        assert sigmoid(x) == pytest.approx(expected, rel=1e-15, abs=0)
+
+    def test_limits(self):
+        np.testing.assert_array_equal(sigmoid([-np.inf, -1e308, 1e308, np.inf]), [0.0, 0.0, 1.0, 1.0])
+
+    def test_rounding_not_truncation(self):
+        # 0.8807970... rounds to 0.881; writing 0.880 truncates it
+        assert round(float(sigmoid(2.0)), 3) == 0.881
+        assert np.trunc(float(sigmoid(2.0)) * 1000) / 1000 == 0.880
+
+    @given(finite)
+    def test_symmetry(self, x):
+        # sigma(-x) = 1 - sigma(x)
+        assert sigmoid(-x) + sigmoid(x) == pytest.approx(1.0, abs=1e-15)
+
+    @given(st.floats(min_value=-30, max_value=30))
+    def test_agrees_with_naive_where_naive_is_safe(self, x):
+        assert sigmoid(x) == pytest.approx(float(naive_sigmoid(x)), rel=1e-14, abs=1e-300)
+
+    def test_naive_version_warns_where_stable_one_does_not(self):
+        with pytest.warns(RuntimeWarning, match="overflow"):
+            naive_sigmoid(np.array([-1000.0]))
+        assert sigmoid(-1000.0) == 0.0
+
+    def test_float32_extremes(self):
+        # exp(100) overflows float32; sigma(-100) = e^-100 / (1 + e^-100) is a float32 subnormal
+        x = np.array([-100.0, 100.0], dtype=np.float32)
+        expected = np.array([np.exp(-100.0), 1.0]).astype(np.float32)
+        np.testing.assert_array_equal(sigmoid(x), expected)
+
+
+class TestRelu:
+    def test_identity_on_the_whole_positive_half_line(self):
+        # the misstatement "identity for x > 1" fails at x = 0.5
+        x = np.array([1e-300, 0.5, 0.999, 1.0, 7.0])
+        np.testing.assert_array_equal(relu(x), x)
+
+    def test_zero_for_non_positive(self):
+        np.testing.assert_array_equal(relu([-np.inf, -5.0, -1e-300, 0.0]), [0.0, 0.0, 0.0, 0.0])
+
+    def test_infinity(self):
+        assert relu(np.inf) == np.inf
+
+    @given(finite)
+    def test_equals_max(self, x):
+        assert relu(x) == max(0.0, x)
+
+
+class TestIdentity:
+    def test_returns_a_copy(self):
+        x = np.array([1.0, -2.0])
+        y = identity(x)
+        y[0] = 5.0
+        assert x[0] == 1.0
+
+    def test_values(self):
+        np.testing.assert_array_equal(identity([-np.inf, 2.5, np.inf]), [-np.inf, 2.5, np.inf])
+
+
+def _central_difference(f, x, h=1e-6):
+    return (f(x + h) - f(x - h)) / (2 * h)
+
+
+class TestStepGrad:
+    def test_zero_almost_everywhere(self):
+        np.testing.assert_array_equal(step_grad([-2.0, -1e-9, 0.0, 1e-9, 3.0]), 0.0)
+
+
+class TestSigmoidGrad:
+    def test_bounded_by_a_quarter(self):
+        x = np.linspace(-20, 20, 4001)
+        g = sigmoid_grad(x)
+        assert g.max() == 0.25 and g.argmax() == 2000
+        assert np.all(g <= 0.25) and np.all(g > 0)
+
+    def test_matches_central_difference(self):
+        x = np.linspace(-8, 8, 33)
+        np.testing.assert_allclose(sigmoid_grad(x), _central_difference(sigmoid, x), rtol=1e-7, atol=1e-10)
+
+    def test_accurate_in_the_tails(self):
+        # sigma'(40) = e^-40 / (1 + e^-40)^2 = 4.248354255291589e-18 (mpmath, dps=50);
+        # sigma * (1 - sigma) would give exactly 0
+        assert sigmoid_grad(40.0) == pytest.approx(4.248354255291589e-18, rel=1e-14)
+        assert sigmoid_grad(-40.0) == sigmoid_grad(40.0)
+
+    def test_limits(self):
+        np.testing.assert_array_equal(sigmoid_grad([-np.inf, np.inf]), [0.0, 0.0])
+
+
+class TestReluGrad:
+    def test_values_away_from_zero(self):
+        np.testing.assert_array_equal(relu_grad([-3.0, -1e-300, 1e-300, 0.5, 2.0]), [0, 0, 1, 1, 1])
+
+    def test_zero_at_zero_is_the_subgradient_choice(self):
+        # any value in [0, 1] is a subgradient at 0; the documented choice is 0
+        assert relu_grad(0.0) == 0.0
+        assert relu_grad(-0.0) == 0.0
+
+    def test_matches_central_difference_away_from_zero(self):
+        x = np.array([-3.0, -0.5, 0.5, 3.0])
+        np.testing.assert_allclose(relu_grad(x), _central_difference(relu, x), rtol=1e-9)
+
+    def test_infinities(self):
+        np.testing.assert_array_equal(relu_grad([-np.inf, np.inf]), [0.0, 1.0])
