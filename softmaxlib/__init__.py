@@ -4,6 +4,16 @@ Every chapter of the book imports its functions from here; the book never re-imp
 """
 
 from .core import hardmax, log_softmax, logsumexp, softmax
+from .calculus import (
+    cross_entropy,
+    cross_entropy_grad,
+    log_softmax_jvp,
+    log_softmax_vjp,
+    numerical_jacobian,
+    softmax_jacobian,
+    softmax_jvp,
+    softmax_vjp,
+)
 from .naive import linear_normalize, naive_sigmoid, naive_softmax
 from .activations import identity, relu, relu_grad, sigmoid, sigmoid_grad, step, step_grad
 
@@ -24,4 +34,12 @@ __all__ = [
     "step_grad",
     "sigmoid_grad",
     "relu_grad",
+    "softmax_jacobian",
+    "softmax_jvp",
+    "softmax_vjp",
+    "log_softmax_jvp",
+    "log_softmax_vjp",
+    "cross_entropy",
+    "cross_entropy_grad",
+    "numerical_jacobian",
 ]
