@@ -14,7 +14,14 @@ from .calculus import (
     softmax_jvp,
     softmax_vjp,
 )
-from .naive import linear_normalize, naive_sigmoid, naive_softmax
+from .information import entropy, maxent_distribution
+from .naive import (
+    linear_normalize,
+    naive_base_softmax,
+    naive_double_exp_softmax,
+    naive_sigmoid,
+    naive_softmax,
+)
 from .activations import identity, relu, relu_grad, sigmoid, sigmoid_grad, step, step_grad
 
 __version__ = "0.1.0"
@@ -26,6 +33,10 @@ __all__ = [
     "hardmax",
     "naive_softmax",
     "linear_normalize",
+    "naive_base_softmax",
+    "naive_double_exp_softmax",
+    "entropy",
+    "maxent_distribution",
     "naive_sigmoid",
     "step",
     "sigmoid",
