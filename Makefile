@@ -25,7 +25,6 @@ NOTEBOOKS  := $(sort $(wildcard notebooks/*.ipynb))
 NB         ?= $(NOTEBOOKS)
 JOBS       ?= 2
 export PYDEVD_DISABLE_FILE_VALIDATION := 1
-export MPLBACKEND := Agg
 
 .PHONY: all setup book test test-lib test-notebooks test-browser bench notebooks lab lock clean distclean
 
@@ -74,7 +73,8 @@ bench: $(LIB_STAMP)
 
 notebooks: $(LIB_STAMP)
 	$(BIN)/jupyter nbconvert --to notebook --execute --inplace \
-	  --ExecutePreprocessor.kernel_name=python3 --ExecutePreprocessor.timeout=300 $(NB)
+	  --ExecutePreprocessor.kernel_name=python3 --ExecutePreprocessor.timeout=300 \
+	  --ExecutePreprocessor.record_timing=False $(NB)
 
 lab: setup
 	$(BIN)/jupyter lab --notebook-dir=notebooks
