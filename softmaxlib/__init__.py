@@ -21,6 +21,8 @@ from .naive import (
     naive_double_exp_softmax,
     naive_sigmoid,
     naive_softmax,
+    eps_cross_entropy,
+    linear_cross_entropy,
 )
 from .activations import identity, relu, relu_grad, sigmoid, sigmoid_grad, step, step_grad
 
@@ -53,4 +55,6 @@ __all__ = [
     "cross_entropy",
     "cross_entropy_grad",
     "numerical_jacobian",
+    "eps_cross_entropy",
+    "linear_cross_entropy",
 ]

@@ -14,6 +14,8 @@ __all__ = [
     "naive_sigmoid",
     "naive_base_softmax",
     "naive_double_exp_softmax",
+    "eps_cross_entropy",
+    "linear_cross_entropy",
 ]
 
 
@@ -190,3 +192,93 @@ def naive_double_exp_softmax(x, axis=-1):
     axes = None if arr.ndim == 0 else normalize_axes(axis, arr.ndim)
     e = np.exp(np.exp(arr))
     return e / e.sum(axis=axes, keepdims=True)
+
+
+def _pick(values, labels, axis):
+    """values[..., y, ...] along ``axis`` for integer ``labels`` of the batch shape."""
+    arr = np.moveaxis(values, axis, -1)
+    y = np.asarray(labels)
+    if y.dtype.kind not in "iu" or y.shape != arr.shape[:-1]:
+        raise ValueError(
+            f"target must be integer labels of shape {arr.shape[:-1]}, got {y.dtype} {y.shape}"
+        )
+    return np.take_along_axis(arr, y[..., None].astype(np.intp), axis=-1)[..., 0]
+
+
+def eps_cross_entropy(logits, target, axis=-1, eps=1e-7):
+    r"""Cross-entropy computed as ``-log(softmax(logits)[y] + eps)``: the epsilon habit.
+
+    .. math:: -\log\bigl(\operatorname{softmax}(z)_y + \varepsilon\bigr)
+
+    Parameters
+    ----------
+    logits : array_like
+        Scores, with classes along ``axis``.
+    target : array_like of int
+        Class labels, of the shape of ``logits`` without ``axis``.
+    axis : int, optional
+        The class axis. The default, -1, is the last axis.
+    eps : float, optional
+        The constant added inside the log. The default, 1e-7, is the common habit.
+
+    Returns
+    -------
+    loss : ndarray
+        Per-sample losses. The softmax is the stable one, so the only flaw is ``eps``: every
+        loss is biased low (by about ``eps / p_y``, which is large when ``p_y`` is small),
+        the loss can never exceed ``-log(eps)`` (16.12 for 1e-7), and once
+        ``p_y << eps`` the gradient with respect to the logits is about ``p_y / eps`` times
+        the true one: the model stops learning from its worst mistakes. Use
+        :func:`softmaxlib.cross_entropy`.
+
+    Examples
+    --------
+    >>> from softmaxlib import eps_cross_entropy
+    >>> print(eps_cross_entropy([[40.0, 0.0]], [1]))  # the true loss is 40.0
+    [16.11809565]
+    """
+    from .core import softmax
+
+    arr = as_float_array(logits, "logits")
+    p = softmax(arr, axis=axis)
+    return -np.log(_pick(p, target, axis) + eps)
+
+
+def linear_cross_entropy(scores, target, axis=-1):
+    r"""Cross-entropy on a linear normalisation: ``-log(x_y / sum(x))``.
+
+    .. math:: -\log \frac{x_y}{\sum_j x_j}
+
+    Parameters
+    ----------
+    scores : array_like
+        Scores, with classes along ``axis``.
+    target : array_like of int
+        Class labels, of the shape of ``scores`` without ``axis``.
+    axis : int, optional
+        The class axis. The default, -1, is the last axis.
+
+    Returns
+    -------
+    loss : ndarray
+        Per-sample losses. It is a proper cross-entropy only while every score is positive.
+        A negative "probability" has no logarithm (NaN, with numpy's RuntimeWarning); a
+        negative sum can make a negative score look likely; a score of 0 gives an infinite
+        loss. Its gradient ``-1/x_y + 1/sum(x)`` blows up as ``x_y`` approaches 0, and it
+        is not shift invariant.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from softmaxlib import linear_cross_entropy
+    >>> print(np.round(linear_cross_entropy([[1.0, 3.0]], [1]), 4))
+    [0.2877]
+    >>> print(linear_cross_entropy([[-1.0, -3.0]], [1]))  # negative scores, "probability" 3/4
+    [0.28768207]
+    >>> with np.errstate(invalid="ignore"):
+    ...     print(linear_cross_entropy([[3.0, -1.0]], [1]))  # a negative "probability"
+    [nan]
+    """
+    arr = as_float_array(scores, "scores")
+    q = linear_normalize(arr, axis=axis)
+    return -np.log(_pick(q, target, axis))

@@ -407,3 +407,43 @@ class TestNumericalJacobian:
             numerical_jacobian(np.sin, [1.0], h="1e-6")
         with pytest.raises(TypeError, match="x must be real"):
             numerical_jacobian(np.sin, [1j])
+
+
+# --------------------------------------------------------------------------------------------
+# The naive versions the book shows failing (softmaxlib.naive).
+
+
+class TestEpsCrossEntropy:
+    def test_cap_and_bias(self):
+        from softmaxlib import eps_cross_entropy
+
+        # Closed form: the loss can never exceed -log(1e-7) = 16.118...; the true loss is 40.
+        z = np.array([[40.0, 0.0]])
+        assert eps_cross_entropy(z, [1])[0] == pytest.approx(-math.log(math.exp(-40) + 1e-7))
+        assert eps_cross_entropy(z, [1])[0] < -math.log(1e-7) < float(cross_entropy(z, [1]))
+        # For moderate p_y the bias is about eps / p_y, always downwards.
+        z = np.array([[0.0, 0.0]])
+        bias = float(cross_entropy(z, [0])) - eps_cross_entropy(z, [0])[0]
+        assert bias == pytest.approx(1e-7 / 0.5, rel=1e-6)
+
+    def test_label_check(self):
+        from softmaxlib import eps_cross_entropy
+
+        with pytest.raises(ValueError, match="integer labels"):
+            eps_cross_entropy(np.zeros((2, 3)), [0.5, 1.0])
+
+
+class TestLinearCrossEntropy:
+    def test_positive_scores(self):
+        from softmaxlib import linear_cross_entropy
+
+        # Closed form: -log(3 / 4).
+        assert linear_cross_entropy([[1.0, 3.0]], [1])[0] == pytest.approx(-math.log(0.75))
+
+    def test_negative_scores(self):
+        from softmaxlib import linear_cross_entropy
+
+        # -1 and -3 "normalise" to 1/4 and 3/4: the lower score looks more likely.
+        assert linear_cross_entropy([[-1.0, -3.0]], [1])[0] == pytest.approx(-math.log(0.75))
+        with pytest.warns(RuntimeWarning):
+            assert np.isnan(linear_cross_entropy([[3.0, -1.0]], [1])[0])
