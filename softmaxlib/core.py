@@ -1,8 +1,8 @@
-"""Softmax, log-softmax, logsumexp and hardmax, computed without overflow.
+"""Softmax, log-softmax, logsumexp and hardmax, computed without overflow and accurately.
 
 All four reduce along ``axis`` (an int, a tuple of ints or None for every element). Integer
-input becomes float64; float16, float32 and float64 keep their dtype, the first two being
-computed in float64 and rounded once at the end.
+input becomes float64; float16, float32, float64 and complex dtypes are kept. float16 and
+float32 (complex64) are computed in float64 (complex128) and rounded once at the end.
 
 The real-valued path follows Blanchard, Higham & Higham (2021), Algorithm 4.1: with ``k`` the
 index of the maximum and ``s = sum_{i != k} exp(x_i - x_k)``,
@@ -12,7 +12,18 @@ index of the maximum and ``s = sum_{i != k} exp(x_i - x_k)``,
     log_softmax(x) = (x - x_k) - log1p(s)
 
 Using ``log1p(s)`` rather than ``log(1 + s)`` keeps the log-probability of a dominant entry
-accurate when ``s`` is tiny.
+accurate when ``s`` is tiny. Two refinements go beyond the paper:
+
+* the sum ``s`` excludes the maximum's own term (exactly 1), so no ``1 + s - 1`` cancellation
+  ever happens;
+* in float64, ``x_i - x_k`` is rounded, and ``exp`` turns an absolute error ``delta`` of its
+  argument into a relative error ``delta`` of its value. When one entry dominates (``s < 1``),
+  the rounding error of every difference is recovered exactly with Knuth's TwoSum and fed back
+  as ``exp(d + err) = exp(d) (1 + err)``, so ``log1p(s)`` is accurate to a few ulps however
+  far apart the entries are. (float16 and float32 differences are exact in float64.)
+
+Rows are processed in cache-sized blocks, in place where possible, so that the peak extra
+memory stays near one output and float32 input is upcast one block at a time.
 """
 
 import numpy as np
@@ -21,101 +32,265 @@ from ._validation import as_float_array, check_temperature, normalize_axes, work
 
 __all__ = ["softmax", "log_softmax", "logsumexp", "hardmax"]
 
+#: Elements per block of rows: small enough to stay in the L2 cache in float64.
+_BLOCK_ELEMENTS = 1 << 15
+
+#: Rows whose sum of non-maximal terms is below this get the TwoSum-compensated sum.
+_COMPENSATE_BELOW = 1.0
+
 
 # --------------------------------------------------------------------------------------------
-# Reshaping: every reduction is done along the last axis of a (..., n) array.
+# Reshaping: every reduction is done along the last axis of a (rows, n) array.
 
 
 def _to_rows(x, axis):
-    """Move the reduced axes of ``x`` to the end and merge them into one axis of length n.
+    """Move the reduced axes of ``x`` to the end and merge them: return (rows, restore, axes).
 
-    Returns the (..., n) array and a function that maps a (..., n) result back to the
-    shape of ``x`` (or, with ``reduced=True``, a (..., 1) result to the keepdims shape).
+    ``rows`` has shape (R, n), with n the number of reduced elements; ``restore`` maps an
+    (R, n) array back to the shape of ``x``; ``axes`` is the normalised tuple of reduced axes.
     """
     if x.ndim == 0:
         # A scalar is a single element: only the whole-array axes make sense for it.
         if axis not in (None, -1, 0, ()):
             normalize_axes(axis, 0)  # raises the usual AxisError
-        rows = x.reshape(1)
-
-        def restore(r, reduced=False):
-            return r.reshape(())
-
-        return rows, restore
+        return x.reshape(1, 1), (lambda r: r.reshape(())), ()
 
     axes = normalize_axes(axis, x.ndim)
     dest = tuple(range(x.ndim - len(axes), x.ndim))
     moved = np.moveaxis(x, axes, dest)
     kept_shape = moved.shape[: x.ndim - len(axes)]
     n = int(np.prod([x.shape[a] for a in axes], dtype=np.int64))
-    rows = moved.reshape(kept_shape + (n,))
+    rows = moved.reshape((int(np.prod(kept_shape, dtype=np.int64)), n))
 
-    def restore(r, reduced=False):
-        if reduced:
-            keep = tuple(1 if i in axes else s for i, s in enumerate(x.shape))
-            return r.reshape(keep)
+    def restore(r):
         return np.moveaxis(r.reshape(moved.shape), dest, axes)
 
-    return rows, restore
+    return rows, restore, axes
+
+
+def _reduced_shape(shape, axes, keepdims):
+    """The shape of a reduction of an array of ``shape`` over ``axes``."""
+    if keepdims:
+        return tuple(1 if i in axes else s for i, s in enumerate(shape))
+    return tuple(s for i, s in enumerate(shape) if i not in axes)
+
+
+def _as_mask(where, shape):
+    """Return the boolean mask ``where`` broadcast to ``shape``, or raise."""
+    mask = np.asarray(where)
+    if mask.dtype != np.bool_:
+        raise TypeError(f"where must be a boolean array, got dtype {mask.dtype}")
+    try:
+        return np.broadcast_to(mask, shape)
+    except ValueError:
+        raise ValueError(
+            f"where must broadcast to the shape of x {shape}, got shape {mask.shape}"
+        ) from None
+
+
+def _as_weights(b):
+    """Return the weights ``b`` as a numeric array (booleans count as 0 and 1), or raise."""
+    try:
+        arr = np.asarray(b)
+    except (TypeError, ValueError) as exc:
+        raise TypeError(f"b must be array-like of real or complex numbers: {exc}") from None
+    if arr.dtype.kind == "b":
+        return arr.astype(np.float64)
+    return as_float_array(arr, name="b")
 
 
 # --------------------------------------------------------------------------------------------
-# The shared kernel.
+# The real kernel: blocks of rows, shifted by their maximum.
 
 
-def _real_kernel(w):
-    """For real (..., n) ``w`` with n > 0 return (m, shifted, e, s), each row shifted by its max.
+def _twosum_error(x, m, d):
+    """The rounding error of ``d = fl(x - m)``: ``x - m == d + err`` exactly (Knuth's TwoSum)."""
+    bp = d - x  # what the subtraction "saw" of -m
+    ap = d - bp  # ... and of x
+    return (x - ap) - (m + bp)
 
-    ``e`` is exp(shifted) and ``s`` the sum of ``e`` without the maximum's own term (which is
-    exactly 1). Rows whose maximum is not finite are left for :func:`_fix_nonfinite`.
+
+def _real_rows(rows, kind, *, out_dtype, temperature=1.0, b=None, compensate=False):
+    """Shift each row of real ``rows`` (R, n > 0) by its maximum, exponentiate and sum.
+
+    ``kind`` is "softmax", "log_softmax" or "lse". Returns ``(out, m, s, bk)``: ``out`` the
+    (R, n) result for the first two kinds (None for "lse"), ``m`` the row maxima of the
+    scaled input, ``s`` the sum of the non-maximal terms relative to the maximal one, and
+    ``bk`` the weight of the maximal term (None without ``b``). Rows whose maximum is not
+    finite hold garbage in ``out`` and ``s`` and are repaired by the callers.
     """
-    m = np.max(w, axis=-1, keepdims=True)
-    k = np.argmax(w, axis=-1, keepdims=True)
-    finite = np.isfinite(m)
-    m_safe = np.where(finite, m, 0.0).astype(w.dtype, copy=False)
-    # x - m may overflow to -inf for |x| near the largest float: exp(-inf) = 0 is right.
-    with np.errstate(over="ignore", invalid="ignore"):
-        shifted = w - m_safe
-        e = np.exp(shifted)
-    np.put_along_axis(e, k, 0.0, axis=-1)
-    s = e.sum(axis=-1, keepdims=True)
-    np.put_along_axis(e, k, 1.0, axis=-1)
-    return m, shifted, e, s
+    n_rows, n = rows.shape
+    wdt = working_dtype(rows.dtype)
+    step = max(1, _BLOCK_ELEMENTS // n)
+    first = min(n_rows, step)
+    out = None if kind == "lse" else np.empty((n_rows, n), dtype=out_dtype)
+    inplace = out is not None and out.dtype == wdt
+    d_scratch = None if inplace else np.empty((first, n), dtype=wdt)
+    e_scratch = None if kind == "softmax" else np.empty((first, n), dtype=wdt)
+    m_all = np.empty(n_rows, dtype=wdt)
+    s_all = np.empty(n_rows, dtype=wdt)
+    bk_all = None if b is None else np.empty(n_rows, dtype=wdt)
+    inv_t = None if temperature == 1.0 else 1.0 / temperature
+
+    for r0 in range(0, n_rows, step):
+        r1 = min(n_rows, r0 + step)
+        nb = r1 - r0
+        ar = np.arange(nb)
+        xb = rows[r0:r1]
+        d = out[r0:r1] if inplace else d_scratch[:nb]
+        k = np.argmax(xb, axis=1)  # a NaN, if any, is the "maximum"
+        m = xb[ar, k].astype(wdt)
+        bad = ~np.isfinite(m)
+        m_shift = np.where(bad, 0.0, m) if bad.any() else m
+        np.subtract(xb, m_shift[:, None], out=d, dtype=wdt)
+        if inv_t is not None:
+            # (x - m) / T rather than x/T - m/T: the shift stays exact-friendly.
+            np.divide(d, temperature, out=d)
+        e = d if kind == "softmax" else e_scratch[:nb]
+        np.exp(d, out=e)
+        if b is not None:
+            bb = b[r0:r1]
+            np.multiply(e, bb, out=e)
+            bk_all[r0:r1] = bb[ar, k]
+        e[ar, k] = 0.0  # the maximal term is summed separately: it is exactly 1 (or b_k)
+        s = e.sum(axis=1)
+        if compensate:
+            fix = np.flatnonzero((s < _COMPENSATE_BELOW) & ~bad)
+            if fix.size:
+                xs = xb[fix].astype(wdt)
+                err = _twosum_error(xs, m[fix, None], xs - m[fix, None])
+                if inv_t is not None:
+                    err *= inv_t
+                # exp(d + err) = exp(d) (1 + err); -inf entries give 0 * NaN, ignored.
+                s[fix] += np.nansum(e[fix] * err, axis=1)
+        if kind == "softmax":
+            e[ar, k] = 1.0
+            np.divide(e, (1.0 + s)[:, None], out=out[r0:r1])
+        elif kind == "log_softmax":
+            np.subtract(d, np.log1p(s)[:, None], out=out[r0:r1])
+        m_all[r0:r1] = m
+        s_all[r0:r1] = s
+    if inv_t is not None:
+        m_all *= inv_t
+    return out, m_all, s_all, bk_all
 
 
-def _nonfinite_rows(w, m):
-    """Masks of the rows whose max is NaN, -inf (all -inf) and +inf."""
-    return np.isnan(m), m == -np.inf, m == np.inf
+# --------------------------------------------------------------------------------------------
+# Complex input: shift by the largest real part; the imaginary parts ride along analytically.
 
 
-def _complex_kernel(w):
-    """Shift by the maximum real part; the imaginary parts ride along analytically."""
-    m = np.max(w.real, axis=-1, keepdims=True)
-    m_safe = np.where(np.isfinite(m), m, 0.0)
-    with np.errstate(over="ignore", invalid="ignore"):
-        shifted = w - m_safe
-        e = np.exp(shifted)
-        total = e.sum(axis=-1, keepdims=True)
-    return m, shifted, e, total
+def _complex_parts(rows, temperature=1.0, b=None):
+    """For complex (R, n > 0) ``rows`` return (m, d, e, ek, s) with ``e = b exp(d)``.
+
+    ``m`` is the row maximum of the real part, ``d = x - m``, ``ek`` the maximal term and ``s``
+    the sum of the others, so that the full sum is ``ek + s``.
+    """
+    w = rows.astype(working_dtype(rows.dtype))
+    if temperature != 1.0:
+        w = w / temperature
+    ar = np.arange(w.shape[0])
+    k = np.argmax(w.real, axis=1)
+    m = w.real[ar, k]
+    m_shift = np.where(np.isfinite(m), m, 0.0)
+    d = w - m_shift[:, None]
+    e = np.exp(d)
+    if b is not None:
+        e = e * b
+    ek = e[ar, k].copy()
+    e[ar, k] = 0.0
+    s = e.sum(axis=1)
+    e[ar, k] = ek
+    return m, d, e, ek, s
 
 
-def _prepare(x, axis, temperature=None):
+def _complex_log_total(ek, s, log_abs_ek):
+    """log|ek + s| and arg(ek + s), the modulus via log1p so a dominant ``ek`` loses nothing."""
+    t = s / ek
+    log_abs = log_abs_ek + 0.5 * np.log1p(2.0 * t.real + (t.real * t.real + t.imag * t.imag))
+    return log_abs, np.angle(ek + s)
+
+
+# --------------------------------------------------------------------------------------------
+# Slices whose maximum is not finite.
+
+
+def _repair_rows(rows, mask, log):
+    """softmax (or log_softmax) of real rows whose maximum is NaN, +inf or -inf.
+
+    NaN propagates; +inf entries share the probability equally; a row with no unmasked entry
+    gives zeros (log: -inf); a row of unmasked -inf entries gives NaN.
+    """
+    m = np.max(rows, axis=1, keepdims=True)
+    top = rows == np.inf
+    count = np.maximum(top.sum(axis=1, keepdims=True), 1)
+    if log:
+        out = np.where(top, -np.log(count), -np.inf)
+    else:
+        out = top / count
+    empty = np.zeros_like(m, dtype=bool) if mask is None else ~mask.any(axis=1, keepdims=True)
+    undefined = np.isnan(m) | ((m == -np.inf) & ~empty)
+    out = np.where(empty, -np.inf if log else 0.0, out)
+    return np.where(undefined, np.nan, out)
+
+
+def _softmax_rows(rows, mask, temperature, log):
+    """softmax or log_softmax of (R, n) ``rows`` along the last axis, in the dtype of ``rows``."""
+    dtype = rows.dtype
+    if rows.size == 0:
+        return np.empty(rows.shape, dtype=dtype)
+    if mask is not None:
+        rows = np.where(mask, rows, -np.inf).astype(dtype, copy=False)
+    if dtype.kind == "c":
+        m, d, e, ek, s = _complex_parts(rows, temperature)
+        with np.errstate(all="ignore"):
+            if log:
+                log_abs, arg = _complex_log_total(ek, s, 0.0)
+                out = d - (log_abs + 1j * arg)[:, None]
+            else:
+                out = e / (ek + s)[:, None]
+            bad = ~np.isfinite(m)
+            if bad.any():
+                # Non-finite real parts: the direct formula decides (usually NaN).
+                w = rows[bad].astype(e.dtype) / temperature
+                total = np.exp(w).sum(axis=1, keepdims=True)
+                direct = w - np.log(total) if log else np.exp(w) / total
+                if mask is not None:
+                    empty = ~mask[bad].any(axis=1, keepdims=True)
+                    direct = np.where(empty, -np.inf if log else 0.0, direct)
+                out[bad] = direct
+        return out.astype(dtype, copy=False)
+
+    rows = np.ascontiguousarray(rows)
+    wdt = working_dtype(dtype)
+    with np.errstate(all="ignore"):
+        out, m, _, _ = _real_rows(
+            rows,
+            "log_softmax" if log else "softmax",
+            out_dtype=dtype,
+            temperature=temperature,
+            compensate=log and wdt == dtype,
+        )
+    bad = ~np.isfinite(m)
+    if bad.any():
+        out[bad] = _repair_rows(rows[bad], None if mask is None else mask[bad], log)
+    return out
+
+
+def _prepare(x, axis, temperature, where):
     arr = as_float_array(x)
-    rows, restore = _to_rows(arr, axis)
-    wdt = working_dtype(arr.dtype)
-    w = rows.astype(wdt, copy=False)
-    if temperature is not None:
-        t = check_temperature(temperature)
-        if t != 1.0:
-            w = w / t
-    return arr.dtype, w, restore
+    t = check_temperature(temperature)
+    rows, restore, _ = _to_rows(arr, axis)
+    mask = None
+    if where is not None:
+        mask, _, _ = _to_rows(_as_mask(where, arr.shape), axis)
+    return rows, restore, t, mask
 
 
 # --------------------------------------------------------------------------------------------
 # Public functions.
 
 
-def softmax(x, axis=-1, *, temperature=1.0):
+def softmax(x, axis=-1, *, temperature=1.0, where=None):
     r"""Compute the softmax of ``x`` along ``axis``, without overflow.
 
     .. math:: \operatorname{softmax}(x)_i = \frac{e^{x_i/T}}{\sum_j e^{x_j/T}}
@@ -131,39 +306,57 @@ def softmax(x, axis=-1, *, temperature=1.0):
     temperature : float, optional
         The temperature T > 0 that divides the scores. The default, 1.0, is plain softmax;
         small T approaches :func:`hardmax` and large T the uniform distribution.
+    where : array_like of bool, optional
+        Which entries take part, broadcast against ``x``. Masked-out entries (False) get
+        probability exactly 0 and the others are normalised among themselves, as in
+        ``jax.nn.softmax``. The default, None, uses every entry.
 
     Returns
     -------
     p : ndarray
         Probabilities of the same shape and dtype as ``x`` (float64 for integer input).
-        Each slice along ``axis`` lies in [0, 1] and sums to 1.
+        Each slice along ``axis`` lies in [0, 1] and sums to 1, except the slices defined
+        under Notes. A new array: ``x`` is never modified or aliased.
 
     Raises
     ------
     TypeError
-        If ``x`` holds booleans, strings or objects, or ``temperature`` is not a real number.
+        If ``x`` holds booleans, strings or objects, ``where`` is not boolean, or
+        ``temperature`` is not a real number.
     ValueError
-        If ``temperature`` is not positive and finite.
+        If ``temperature`` is not positive and finite, or ``where`` does not broadcast.
     numpy.exceptions.AxisError
         If ``axis`` is out of range.
 
     Notes
     -----
-    The scores are shifted by their maximum, which changes nothing in exact arithmetic
-    (softmax is shift invariant) but keeps every exponent at or below 0, so no finite input
-    overflows. Edge cases:
+    The scores are shifted by their maximum :math:`x_k`, which changes nothing in exact
+    arithmetic (softmax is shift invariant) but keeps every exponent at or below 0, so no
+    finite input overflows. The maximal term is exactly 1 and is kept out of the sum
+    :math:`s = \sum_{i\ne k} e^{x_i - x_k}`, and :math:`p_i = e^{x_i-x_k}/(1+s)`
+    :cite:p:`blanchard2021accurate`. float16 and float32 are computed in float64.
+
+    Accuracy: each :math:`p_i` is within a few ulps of the exact value, plus
+    :math:`|x_i - x_k|/2` ulps in float64 (the rounding of the difference, which ``exp``
+    turns into a relative error; float16/32 differences are exact in float64). This is never
+    worse than ``scipy.special.softmax``, which computes the same differences.
+
+    Edge cases:
 
     * a NaN anywhere in a slice makes that whole slice NaN;
     * +inf entries share the probability equally (the limit as they grow together) and every
-      finite entry gets 0;
+      other entry gets 0;
     * a slice that is entirely -inf has no defined probabilities and gives NaN, as in scipy
-      and PyTorch;
-    * a slice of length 0 gives an empty result of the same shape.
+      and PyTorch; but a slice whose entries are all masked out by ``where`` gives zeros (the
+      "safe softmax" used for attention), so padding never produces NaN;
+    * a slice of length 0 gives an empty result of the same shape;
+    * complex input is shifted by the largest real part, which keeps the function analytic,
+      so complex-step differentiation works.
 
     References
     ----------
     Blanchard, Higham & Higham (2021), "Accurately computing the log-sum-exp and softmax
-    functions", IMA Journal of Numerical Analysis 41(4).
+    functions", IMA Journal of Numerical Analysis 41(4), Algorithm 4.1.
 
     Examples
     --------
@@ -179,26 +372,19 @@ def softmax(x, axis=-1, *, temperature=1.0):
 
     >>> print(np.round(softmax([1000.0, 1001.0, 1002.0]), 4))
     [0.09   0.2447 0.6652]
+
+    A mask removes entries (padding, say) without producing NaN, even for a fully masked row:
+
+    >>> x = np.array([[1.0, 2.0, 3.0], [1.0, 2.0, 3.0]])
+    >>> print(np.round(softmax(x, where=np.array([[True, True, False], [False] * 3])), 4))
+    [[0.2689 0.7311 0.    ]
+     [0.     0.     0.    ]]
     """
-    dtype, w, restore = _prepare(x, axis, temperature)
-    if w.shape[-1] == 0:
-        return restore(w.copy()).astype(dtype, copy=False)
-    if w.dtype.kind == "c":
-        _, _, e, total = _complex_kernel(w)
-        out = e / total
-    else:
-        m, _, e, s = _real_kernel(w)
-        out = e / (1.0 + s)
-        nan_rows, neg_rows, pos_rows = _nonfinite_rows(w, m)
-        if pos_rows.any():
-            top = w == np.inf
-            count = top.sum(axis=-1, keepdims=True)
-            out = np.where(pos_rows, top / np.maximum(count, 1), out)
-        out = np.where(nan_rows | neg_rows, np.nan, out)
-    return restore(out).astype(dtype, copy=False)
+    rows, restore, t, mask = _prepare(x, axis, temperature, where)
+    return restore(_softmax_rows(rows, mask, t, log=False))
 
 
-def log_softmax(x, axis=-1, *, temperature=1.0):
+def log_softmax(x, axis=-1, *, temperature=1.0, where=None):
     r"""Compute the logarithm of the softmax of ``x`` along ``axis``, accurately.
 
     .. math:: \log\operatorname{softmax}(x)_i = x_i/T - \log\sum_j e^{x_j/T}
@@ -213,21 +399,39 @@ def log_softmax(x, axis=-1, *, temperature=1.0):
         every element of ``x`` at once.
     temperature : float, optional
         The temperature T > 0 that divides the scores. The default, 1.0, is plain log-softmax.
+    where : array_like of bool, optional
+        Which entries take part, broadcast against ``x``. Masked-out entries get -inf (the
+        log of probability 0); a fully masked slice is all -inf. The default, None, uses
+        every entry.
 
     Returns
     -------
     logp : ndarray
         Log-probabilities, all at most 0, of the same shape and dtype as ``x`` (float64 for
-        integer input). ``exp(logp)`` sums to 1 along ``axis``.
+        integer input). ``exp(logp)`` sums to 1 along ``axis`` and equals :func:`softmax`.
+
+    Raises
+    ------
+    TypeError
+        If ``x`` holds booleans, strings or objects, or ``where`` is not boolean.
+    ValueError
+        If ``temperature`` is not positive and finite.
+    numpy.exceptions.AxisError
+        If ``axis`` is out of range.
 
     Notes
     -----
     Computing ``np.log(softmax(x))`` fails twice: a probability that underflows to 0 gives
-    -inf, and a probability that rounds to 1 gives exactly 0. This function never forms the
-    probabilities: it returns ``(x - x_k) - log1p(s)`` with ``s`` the sum of the other
-    exponentials, so the result is accurate in both regimes. Edge cases follow
-    :func:`softmax`: NaN propagates, +inf entries get ``-log(count of +inf)`` and the rest
-    -inf, an all -inf slice gives NaN, and an empty slice an empty result.
+    -inf, and a probability that rounds to 1 gives exactly 0. The plain shifted formula
+    ``(x - x_k) - log(sum(exp(x - x_k)))`` (scipy's) still rounds ``1 + s`` before the log,
+    so a dominant entry's log-probability ``-log1p(s)`` comes out as 0 or with a large
+    relative error. This function returns ``(x - x_k) - log1p(s)``, with ``s`` the sum of
+    the non-maximal terms (TwoSum-compensated in float64 when ``s < 1``), so every entry is
+    within a few ulps of the exact value :cite:p:`blanchard2021accurate`.
+
+    Edge cases follow :func:`softmax`: NaN propagates; +inf entries get
+    ``-log(number of +inf entries)`` and the rest -inf; an all -inf slice gives NaN; a fully
+    masked slice gives -inf; an empty slice gives an empty result.
 
     Examples
     --------
@@ -239,29 +443,20 @@ def log_softmax(x, axis=-1, *, temperature=1.0):
     [  0. -inf]
     >>> print(log_softmax(x))
     [   0. -800.]
+
+    The dominant entry's log-probability is tiny but not zero:
+
+    >>> print(log_softmax(np.array([16.942385, 0.0], dtype=np.float32)))
+    [-4.3854666e-08 -1.6942385e+01]
     """
-    dtype, w, restore = _prepare(x, axis, temperature)
-    if w.shape[-1] == 0:
-        return restore(w.copy()).astype(dtype, copy=False)
-    if w.dtype.kind == "c":
-        _, shifted, _, total = _complex_kernel(w)
-        out = shifted - np.log(total)
-    else:
-        m, shifted, _, s = _real_kernel(w)
-        out = shifted - np.log1p(s)
-        nan_rows, neg_rows, pos_rows = _nonfinite_rows(w, m)
-        if pos_rows.any():
-            top = w == np.inf
-            count = np.maximum(top.sum(axis=-1, keepdims=True), 1)
-            out = np.where(pos_rows, np.where(top, -np.log(count), -np.inf), out)
-        out = np.where(nan_rows | neg_rows, np.nan, out)
-    return restore(out).astype(dtype, copy=False)
+    rows, restore, t, mask = _prepare(x, axis, temperature, where)
+    return restore(_softmax_rows(rows, mask, t, log=True))
 
 
-def logsumexp(x, axis=-1, *, keepdims=False):
-    r"""Compute ``log(sum(exp(x)))`` along ``axis`` without overflow.
+def logsumexp(x, axis=-1, *, b=None, keepdims=False, return_sign=False):
+    r"""Compute ``log(sum(b * exp(x)))`` along ``axis`` without overflow, accurately.
 
-    .. math:: \operatorname{lse}(x) = \log\sum_j e^{x_j}
+    .. math:: \operatorname{lse}(x) = \log\sum_j b_j e^{x_j}
 
     Parameters
     ----------
@@ -271,49 +466,164 @@ def logsumexp(x, axis=-1, *, keepdims=False):
     axis : int, tuple of ints or None, optional
         The axis or axes to reduce. The default, -1, is the last axis; None reduces every
         element.
+    b : array_like, optional
+        Weights, broadcast against ``x`` (the result has the broadcast shape, reduced). A
+        weight of 0 removes its element entirely, even an infinite or NaN one; negative
+        weights subtract. Booleans count as 0 and 1. The default, None, means all ones.
     keepdims : bool, optional
         If True the reduced axes are kept with length 1, so the result broadcasts against
         ``x``. The default, False, removes them.
+    return_sign : bool, optional
+        If True, return ``(log|sum|, sign)``. The default, False, returns only the log, and
+        NaN where the weighted sum is negative.
 
     Returns
     -------
-    lse : ndarray
-        The log of the sum of exponentials, of the dtype of ``x``. It lies between
-        ``max(x)`` and ``max(x) + log(n)``: a smooth maximum.
+    lse : ndarray or scalar
+        The log of the (absolute) sum, of the dtype of ``x`` (promoted with ``b``). Without
+        ``b`` it lies between ``max(x)`` and ``max(x) + log(n)``: a smooth maximum. With
+        ``return_sign`` and complex input it is the real part ``log|sum|``.
+    sign : ndarray or scalar
+        Only with ``return_sign``: +1, -1, or 0 where the sum is exactly 0 (then ``lse`` is
+        -inf). For complex input, the phase ``sum / |sum|``.
+
+    Raises
+    ------
+    TypeError
+        If ``x`` or ``b`` hold booleans (``x`` only), strings or objects.
+    ValueError
+        If ``b`` does not broadcast against ``x``.
+    numpy.exceptions.AxisError
+        If ``axis`` is out of range.
 
     Notes
     -----
-    Computed as ``x_k + log1p(s)`` with ``x_k`` the maximum and ``s`` the sum of the other
-    terms' ``exp(x_i - x_k)``. NaN propagates, any +inf gives +inf, an all -inf slice gives
-    -inf (the log of an empty sum of positive terms is log 0), and so does an empty slice.
+    Computed as ``x_k + log(b_k) + log1p(s / b_k)`` with ``x_k`` the maximum (over entries
+    of non-zero weight), ``b_k`` its weight and ``s`` the weighted sum of the other terms'
+    ``exp(x_i - x_k)`` :cite:p:`blanchard2021accurate`; in float64 ``s`` is
+    TwoSum-compensated when ``s < |b_k|``. The result is within a few ulps of the exact
+    value unless ``x_k + log1p(s)`` itself cancels.
+
+    Edge cases, as in ``scipy.special.logsumexp``: NaN propagates; any +inf gives +inf; an
+    all -inf slice gives -inf (the log of an empty sum of positive terms is log 0), and so
+    does an empty slice; a slice with an infinite (or NaN) maximum is computed by the direct
+    formula ``log(sum(b * exp(x)))``, whose IEEE rules then decide (for example
+    ``[inf, inf]`` with weights ``[1, -1]`` gives NaN).
 
     Examples
     --------
+    >>> import numpy as np
     >>> from softmaxlib import logsumexp
     >>> print(float(logsumexp([1000.0, 1000.0])))  # 1000 + log 2, no overflow
     1000.6931471805599
     >>> print(logsumexp([[0.0, 0.0], [1.0, -1.0]], axis=1, keepdims=True).shape)
     (2, 1)
+
+    Weights, including negative ones, and the sign of the sum:
+
+    >>> lse, sign = logsumexp([1.0, 2.0], b=[1.0, -1.0], return_sign=True)
+    >>> print(round(float(lse), 6), float(sign))  # log(e^2 - e), negative sum
+    1.541325 -1.0
+    >>> lse, sign = logsumexp([1.0, 1.0], b=[1.0, -1.0], return_sign=True)
+    >>> print(float(lse), float(sign))  # the sum is exactly 0
+    -inf 0.0
     """
-    dtype, w, restore = _prepare(x, axis)
-    if w.shape[-1] == 0:
-        out = np.full(w.shape[:-1] + (1,), -np.inf, dtype=w.dtype)
-    elif w.dtype.kind == "c":
-        m, _, _, total = _complex_kernel(w)
-        out = m + np.log(total)
+    a = as_float_array(x)
+    if b is not None:
+        w = _as_weights(b)
+        dtype = np.result_type(a.dtype, w.dtype)
+        try:
+            a, w = np.broadcast_arrays(a, w)
+        except ValueError:
+            raise ValueError(
+                f"b must broadcast against x: shapes {np.shape(b)} and {a.shape}"
+            ) from None
     else:
-        m, _, _, s = _real_kernel(w)
-        # m is +inf, -inf or NaN exactly in the rows where that is the answer; s is 0 there.
-        with np.errstate(invalid="ignore"):
-            out = np.where(np.isfinite(m), m + np.log1p(s), m)
-    out = restore(out, reduced=True)
-    if not keepdims:
-        if np.ndim(x) == 0:
-            out = out.reshape(())
+        w = None
+        dtype = a.dtype
+    shape = a.shape
+    rows, _, axes = _to_rows(a, axis)
+    brows = None if w is None else _to_rows(w, axis)[0]
+    out_shape = _reduced_shape(shape, axes, keepdims)
+
+    if dtype.kind == "c":
+        out, sign = _logsumexp_complex(rows, brows, dtype, return_sign)
+    else:
+        out, sign = _logsumexp_real(rows, brows, dtype)
+        if not return_sign:
+            out = np.where(sign < 0, np.nan, out)  # the log of a negative sum
+        out = out.astype(dtype, copy=False)
+        sign = sign.astype(dtype, copy=False)
+
+    out = out.reshape(out_shape)[()]
+    if return_sign:
+        return out, sign.reshape(out_shape)[()]
+    return out
+
+
+def _logsumexp_real(rows, brows, dtype):
+    """(log|sum|, sign) of each real row, in the working dtype."""
+    wdt = working_dtype(dtype)
+    n_rows, n = rows.shape
+    if n == 0 or n_rows == 0:
+        return np.full(n_rows, -np.inf, dtype=wdt), np.zeros(n_rows, dtype=wdt)
+    if brows is not None:
+        brows = np.ascontiguousarray(brows, dtype=wdt)
+        rows = np.where(brows == 0, -np.inf, rows).astype(wdt)  # weight 0 removes it
+    rows = np.ascontiguousarray(rows)
+    with np.errstate(all="ignore"):
+        _, m, s, bk = _real_rows(rows, "lse", out_dtype=wdt, b=brows, compensate=rows.dtype == wdt)
+        if bk is None:
+            t, log_abs_bk, sign_bk = s, 0.0, 1.0
         else:
-            axes = normalize_axes(axis, np.ndim(x))
-            out = out.reshape([s for i, s in enumerate(np.shape(x)) if i not in axes])
-    return np.asarray(out).astype(dtype, copy=False)
+            t, log_abs_bk, sign_bk = s / bk, np.log(np.abs(bk)), np.sign(bk)
+        # log|1 + t|, with the sum's sign: 1 + t < 0 when the negative weights win.
+        out = m + log_abs_bk + np.log1p(np.where(t >= -1, t, -2.0 - t))
+        sign = sign_bk * np.sign(1.0 + t)
+        bad = ~(np.isfinite(m) & np.isfinite(s) & (True if bk is None else np.isfinite(bk)))
+        if bad.any():
+            # An infinite or NaN maximum (or weight): the direct formula and IEEE rules decide.
+            e = np.exp(rows[bad])
+            total = (e if brows is None else e * brows[bad]).sum(axis=1)
+            out[bad] = np.log(np.abs(total))
+            sign[bad] = np.sign(total)
+    return out, sign
+
+
+def _logsumexp_complex(rows, brows, dtype, return_sign):
+    """logsumexp of complex rows: (complex log, None) or (log|sum|, phase)."""
+    cdt = working_dtype(dtype)
+    n_rows, n = rows.shape
+    if n == 0 or n_rows == 0:
+        out = np.full(n_rows, -np.inf, dtype=cdt)
+        if return_sign:
+            return out.real.astype(np.finfo(dtype).dtype), np.zeros(n_rows, dtype=dtype)
+        return out.astype(dtype), None
+    rows = rows.astype(cdt)
+    if brows is not None:
+        brows = brows.astype(cdt)
+        rows = np.where(brows == 0, -np.inf, rows)
+    with np.errstate(all="ignore"):
+        m, _, _, ek, s = _complex_parts(rows, b=brows)
+        if brows is None:
+            log_abs_bk = 0.0
+        else:
+            k = np.argmax(rows.real, axis=1)
+            log_abs_bk = np.log(np.abs(brows[np.arange(n_rows), k]))
+        log_abs, arg = _complex_log_total(ek, s, log_abs_bk)
+        total = ek + s
+        out = m + log_abs
+        bad = ~(np.isfinite(m) & np.isfinite(s) & np.isfinite(ek))
+        if bad.any():
+            e = np.exp(rows[bad])
+            direct = (e if brows is None else e * brows[bad]).sum(axis=1)
+            out[bad] = np.log(np.abs(direct))
+            arg[bad] = np.angle(direct)
+            total[bad] = direct
+        real_dtype = np.finfo(dtype).dtype
+        if return_sign:
+            return out.astype(real_dtype), np.sign(total).astype(dtype)
+        return (out + 1j * arg).astype(dtype), None
 
 
 def hardmax(x, axis=-1):
@@ -333,6 +643,11 @@ def hardmax(x, axis=-1):
         so that ``hardmax(x)`` is exactly the limit of ``softmax(x, temperature=T)`` as T
         falls to 0. A slice containing NaN gives NaN.
 
+    Raises
+    ------
+    TypeError
+        If ``x`` is complex (complex numbers have no order), boolean, string or object.
+
     Examples
     --------
     >>> from softmaxlib import hardmax
@@ -344,8 +659,8 @@ def hardmax(x, axis=-1):
     arr = as_float_array(x)
     if arr.dtype.kind == "c":
         raise TypeError(f"x must be real for hardmax (complex numbers have no order), got {arr.dtype}")
-    rows, restore = _to_rows(arr, axis)
-    if rows.shape[-1] == 0:
+    rows, restore, _ = _to_rows(arr, axis)
+    if rows.size == 0:
         return restore(rows.copy())
     m = np.max(rows, axis=-1, keepdims=True)
     top = rows == m
