@@ -56,14 +56,14 @@ book: setup
 	@echo "The book is at $(CURDIR)/_build/html/index.html"
 
 test-lib: $(LIB_STAMP)
-	$(PY) -m pytest tests softmaxlib --doctest-modules -m "not browser" -p no:cacheprovider
+	$(PY) -m pytest tests softmaxlib --doctest-modules -m "not browser and not book" -p no:cacheprovider
 
 test-notebooks: $(LIB_STAMP)
 	$(PY) -m pytest --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg \
 	  -n $(JOBS) --dist loadscope -p no:cacheprovider -o filterwarnings= $(NB)
 
 test-browser: book
-	$(PY) -m pytest tests -m browser -p no:cacheprovider
+	$(PY) -m pytest tests -m "browser or book" -p no:cacheprovider
 
 test: test-lib test-notebooks book test-browser
 	@echo "make test: every check passed."
