@@ -79,9 +79,8 @@ notebooks: $(LIB_STAMP)
 lab: setup
 	$(BIN)/jupyter lab --notebook-dir=notebooks
 
-lock:
-	$(PYTHON) -m pip install --quiet uv==$(UV_VERSION)
-	$(PYTHON) -m uv pip compile requirements.in --python-version 3.11 -o requirements.txt
+lock: $(VENV_STAMP)
+	$(BIN)/uv pip compile requirements.in --python-version 3.11 -o requirements.txt
 
 clean:
 	rm -rf _build
