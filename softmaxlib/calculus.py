@@ -69,6 +69,34 @@ def _matching(v, x_shape, name):
     return varr
 
 
+def _one_minus(s):
+    """``1 - s`` for (..., n) probabilities, accurate also where ``s`` rounds to 1.
+
+    Only the largest entry of a row can be close to 1 (every other is at most 1/2), and for it
+    ``1 - s_k`` is the sum of the other probabilities: small terms, no cancellation.
+    """
+    r = 1.0 - s
+    if s.shape[-1] > 1:
+        k = np.argmax(s.real, axis=-1)[..., None]
+        others = s.copy()
+        np.put_along_axis(others, k, 0.0, axis=-1)
+        np.put_along_axis(r, k, others.sum(axis=-1, keepdims=True), axis=-1)
+    return r
+
+
+def _centred(s, w):
+    """``w - <s, w>`` along the last axis, accurate when one probability is close to 1.
+
+    ``<s, w> = w_k + <s, w - w_k>`` for the most likely class k (the probabilities sum to 1),
+    so after subtracting ``w_k`` the dominant term is exactly 0 and the rest are small.
+    """
+    if s.shape[-1] == 0:
+        return w.copy()
+    k = np.argmax(s.real, axis=-1)[..., None]
+    d = w - np.take_along_axis(w, k, axis=-1)
+    return d - np.sum(s * d, axis=-1, keepdims=True)
+
+
 def _product(x, v, axis, name, kind):
     arr = _as_vector_array(x, "x")
     varr = _matching(v, arr.shape, name)
@@ -76,11 +104,12 @@ def _product(x, v, axis, name, kind):
     dtype, ax, s = _probabilities(arr, axis)
     w = np.moveaxis(varr, ax, -1).astype(working_dtype(out_dtype), copy=False)
     if kind == "softmax":  # J v = J^T v = s * (v - <s, v>), J being symmetric
-        out = s * (w - np.sum(s * w, axis=-1, keepdims=True))
+        out = s * _centred(s, w)
     elif kind == "log_jvp":  # L v = v - <s, v> 1
-        out = w - np.sum(s * w, axis=-1, keepdims=True)
-    else:  # L^T g = g - s * sum(g)
-        out = w - s * np.sum(w, axis=-1, keepdims=True)
+        out = _centred(s, w)
+    else:  # L^T g = g - s * sum(g) = g * (1 - s) - s * (sum(g) - g)
+        total = np.sum(w, axis=-1, keepdims=True)
+        out = w * _one_minus(s) - s * (total - w)
     return np.moveaxis(out, -1, ax).astype(out_dtype, copy=False)
 
 
@@ -118,7 +147,10 @@ def softmax_jacobian(x, axis=-1):
     Notes
     -----
     The matrix costs O(n^2) memory; to multiply it by a vector use :func:`softmax_jvp` or
-    :func:`softmax_vjp`, which cost O(n).
+    :func:`softmax_vjp`, which cost O(n). The diagonal is computed as ``s_i (1 - s_i)`` with
+    ``1 - s_k`` of the most likely class taken as the sum of the other probabilities, so it
+    stays accurate (not 0) when ``s_k`` rounds to 1; for two classes it is then exactly the
+    logistic derivative ``sigma(z) sigma(-z)``.
 
     Examples
     --------
@@ -134,7 +166,8 @@ def softmax_jacobian(x, axis=-1):
     n = s.shape[-1]
     J = -s[..., :, None] * s[..., None, :]
     idx = np.arange(n)
-    J[..., idx, idx] += s
+    # s_i (1 - s_i) with 1 - s_i accurate: s - s**2 would give 0 once s_i rounds to 1.
+    J[..., idx, idx] = s * _one_minus(s)
     return J.astype(dtype, copy=False)
 
 

@@ -247,6 +247,22 @@ class TestSoftmaxJacobian:
         z = np.array([1.0, -3.0, 0.25, 2.5, 0.0])
         np.testing.assert_allclose(softmax_jacobian(z), mp_jacobian(z), rtol=1e-14, atol=1e-17)
 
+    @pytest.mark.parametrize("z", [20.0, 40.0, 100.0, 700.0])
+    def test_dominant_class_diagonal_is_accurate(self, z):
+        # Reference: s0 (1 - s0) = e^-z / (1 + e^-z)^2 for scores [z, 0], in mpmath (no
+        # cancellation in this form). s0 - s0**2 would give 0 in float64 once s0 rounds to 1.
+        ref = float(mpmath.exp(-z) / (1 + mpmath.exp(-z)) ** 2)
+        J = softmax_jacobian([z, 0.0])
+        np.testing.assert_allclose(J, [[ref, -ref], [-ref, ref]], rtol=1e-14)
+        np.testing.assert_allclose(softmax_jvp([z, 0.0], [1.0, 0.0]), [ref, -ref], rtol=1e-14)
+        np.testing.assert_allclose(softmax_vjp([z, 0.0], [1.0, 0.0]), [ref, -ref], rtol=1e-14)
+        # d log s0 / d z0 = 1 - s0 = e^-z / (1 + e^-z), also from the sum of the others.
+        one_minus = float(mpmath.exp(-z) / (1 + mpmath.exp(-z)))
+        np.testing.assert_allclose(log_softmax_vjp([z, 0.0], [1.0, 0.0]),
+                                   [one_minus, -one_minus], rtol=1e-14)
+        np.testing.assert_allclose(log_softmax_jvp([z, 0.0], [1.0, 0.0])[0], one_minus,
+                                   rtol=1e-14)
+
     def test_batched_shapes_and_axis(self):
         rng = np.random.default_rng(8)
         z = rng.normal(size=(2, 3, 4))
