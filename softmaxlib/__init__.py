@@ -25,6 +25,20 @@ from .naive import (
     linear_cross_entropy,
 )
 from .activations import identity, relu, relu_grad, sigmoid, sigmoid_grad, step, step_grad
+from .mlp import (
+    MLP,
+    SGD,
+    Activation,
+    Adam,
+    Dense,
+    accuracy,
+    gradient_check,
+    he_init,
+    numerical_gradient,
+    train,
+    xavier_init,
+)
+from .calibration import expected_calibration_error, fit_temperature, reliability_bins
 
 __version__ = "0.1.0"
 
@@ -57,4 +71,18 @@ __all__ = [
     "numerical_jacobian",
     "eps_cross_entropy",
     "linear_cross_entropy",
+    "xavier_init",
+    "he_init",
+    "Dense",
+    "Activation",
+    "MLP",
+    "SGD",
+    "Adam",
+    "train",
+    "accuracy",
+    "numerical_gradient",
+    "gradient_check",
+    "reliability_bins",
+    "expected_calibration_error",
+    "fit_temperature",
 ]
