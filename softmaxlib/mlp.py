@@ -30,7 +30,7 @@ __all__ = [
     "SGD",
     "Adam",
     "train",
-    "accuracy",
+    "classification_accuracy",
     "numerical_gradient",
     "gradient_check",
 ]
@@ -365,7 +365,7 @@ class Adam:
             p -= self.lr * m_hat / (np.sqrt(v_hat) + self.eps)
 
 
-def accuracy(model, X, y):
+def classification_accuracy(model, X, y):
     """Return the fraction of rows of ``X`` whose predicted class equals ``y``."""
     return float(np.mean(model.predict(X) == np.asarray(y)))
 
@@ -432,11 +432,11 @@ def train(model, X, y, *, optimizer, epochs, batch_size=32, seed=0, validation=N
             optimizer.step(model.params, model.grads)
         history["epoch"].append(epoch)
         history["loss"].append(model.loss(X, y))
-        history["accuracy"].append(accuracy(model, X, y))
+        history["accuracy"].append(classification_accuracy(model, X, y))
         if validation is not None:
             Xv, yv = validation
             history["val_loss"].append(model.loss(Xv, yv))
-            history["val_accuracy"].append(accuracy(model, Xv, yv))
+            history["val_accuracy"].append(classification_accuracy(model, Xv, yv))
     return history
 
 

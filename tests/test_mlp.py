@@ -14,7 +14,7 @@ from softmaxlib.mlp import (
     Activation,
     Adam,
     Dense,
-    accuracy,
+    classification_accuracy,
     gradient_check,
     he_init,
     numerical_gradient,
@@ -157,7 +157,7 @@ class TestTrain:
         net, h = self._run(Adam(0.01))
         X, y = _blobs()
         assert h["loss"][-1] < h["loss"][0]
-        assert accuracy(net, X, y) == h["accuracy"][-1] >= 0.95
+        assert classification_accuracy(net, X, y) == h["accuracy"][-1] >= 0.95
         assert h["epoch"] == list(range(1, 16)) and len(h["val_loss"]) == 15
 
     @pytest.mark.parametrize("make", [lambda: SGD(0.1), lambda: Adam(0.01)], ids=["sgd", "adam"])
