@@ -4,6 +4,7 @@ Every chapter of the book imports its functions from here; the book never re-imp
 """
 
 from .core import hardmax, log_softmax, logsumexp, softmax
+from .accuracy import error_in_eps, exact_log_softmax, exact_logsumexp, exact_softmax
 from .calculus import (
     cross_entropy,
     cross_entropy_grad,
@@ -23,6 +24,13 @@ from .naive import (
     naive_softmax,
     eps_cross_entropy,
     linear_cross_entropy,
+    log_of_softmax,
+    naive_log_softmax,
+    naive_logsumexp,
+    shifted_log_softmax,
+    shifted_logsumexp,
+    shifted_softmax,
+    wrong_shift_softmax,
 )
 from .activations import identity, relu, relu_grad, sigmoid, sigmoid_grad, step, step_grad
 from .mlp import (
@@ -47,6 +55,17 @@ __all__ = [
     "log_softmax",
     "logsumexp",
     "hardmax",
+    "exact_logsumexp",
+    "exact_log_softmax",
+    "exact_softmax",
+    "error_in_eps",
+    "naive_logsumexp",
+    "naive_log_softmax",
+    "shifted_softmax",
+    "shifted_log_softmax",
+    "shifted_logsumexp",
+    "log_of_softmax",
+    "wrong_shift_softmax",
     "naive_softmax",
     "linear_normalize",
     "naive_base_softmax",

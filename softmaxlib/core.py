@@ -110,17 +110,21 @@ def _twosum_error(x, m, d):
     return (x - ap) - (m + bp)
 
 
-def _real_rows(rows, kind, *, out_dtype, temperature=1.0, b=None, compensate=False):
+def _real_rows(rows, kind, *, out_dtype, temperature=1.0, compensate=False):
     """Shift each row of real ``rows`` (R, n > 0) by its maximum, exponentiate and sum.
 
-    ``kind`` is "softmax", "log_softmax" or "lse". Returns ``(out, m, s, bk)``: ``out`` the
-    (R, n) result for the first two kinds (None for "lse"), ``m`` the row maxima of the
-    scaled input, ``s`` the sum of the non-maximal terms relative to the maximal one, and
-    ``bk`` the weight of the maximal term (None without ``b``). Rows whose maximum is not
-    finite hold garbage in ``out`` and ``s`` and are repaired by the callers.
+    ``kind`` is "softmax", "log_softmax" or "lse". Returns ``(out, m, L)``: ``out`` the (R, n)
+    result for the first two kinds (None for "lse"), ``m`` the row maxima of ``x / T`` and
+    ``L = log(sum(exp(x/T - m)))`` for "log_softmax" and "lse" (None for "softmax"). Rows
+    whose maximum is not finite hold garbage and are repaired by the callers.
+
+    ``L`` is ``log(S)`` with ``S`` the full sum when ``S >= 2``; a row with ``S < 2`` has a
+    single dominant entry, and there ``L = log1p(s)`` with ``s`` the sum of the other terms,
+    TwoSum-compensated when ``compensate`` is true.
     """
     n_rows, n = rows.shape
     wdt = working_dtype(rows.dtype)
+    upcast = rows.dtype != wdt
     step = max(1, _BLOCK_ELEMENTS // n)
     first = min(n_rows, step)
     out = None if kind == "lse" else np.empty((n_rows, n), dtype=out_dtype)
@@ -128,51 +132,54 @@ def _real_rows(rows, kind, *, out_dtype, temperature=1.0, b=None, compensate=Fal
     d_scratch = None if inplace else np.empty((first, n), dtype=wdt)
     e_scratch = None if kind == "softmax" else np.empty((first, n), dtype=wdt)
     m_all = np.empty(n_rows, dtype=wdt)
-    s_all = np.empty(n_rows, dtype=wdt)
-    bk_all = None if b is None else np.empty(n_rows, dtype=wdt)
-    inv_t = None if temperature == 1.0 else 1.0 / temperature
+    L_all = None if kind == "softmax" else np.empty(n_rows, dtype=wdt)
 
     for r0 in range(0, n_rows, step):
         r1 = min(n_rows, r0 + step)
         nb = r1 - r0
-        ar = np.arange(nb)
         xb = rows[r0:r1]
         d = out[r0:r1] if inplace else d_scratch[:nb]
-        k = np.argmax(xb, axis=1)  # a NaN, if any, is the "maximum"
-        m = xb[ar, k].astype(wdt)
+        m = np.max(xb, axis=1)  # NaN if the row holds one
         bad = ~np.isfinite(m)
-        m_shift = np.where(bad, 0.0, m) if bad.any() else m
-        np.subtract(xb, m_shift[:, None], out=d, dtype=wdt)
-        if inv_t is not None:
+        m_shift = np.where(bad, 0.0, m).astype(m.dtype) if bad.any() else m
+        if upcast:
+            d[...] = xb  # exact; the difference below is then exact too
+            np.subtract(d, m_shift[:, None], out=d)
+        else:
+            np.subtract(xb, m_shift[:, None], out=d)
+        if temperature != 1.0:
             # (x - m) / T rather than x/T - m/T: the shift stays exact-friendly.
             np.divide(d, temperature, out=d)
         e = d if kind == "softmax" else e_scratch[:nb]
         np.exp(d, out=e)
-        if b is not None:
-            bb = b[r0:r1]
-            np.multiply(e, bb, out=e)
-            bk_all[r0:r1] = bb[ar, k]
-        e[ar, k] = 0.0  # the maximal term is summed separately: it is exactly 1 (or b_k)
-        s = e.sum(axis=1)
-        if compensate:
-            fix = np.flatnonzero((s < _COMPENSATE_BELOW) & ~bad)
-            if fix.size:
-                xs = xb[fix].astype(wdt)
-                err = _twosum_error(xs, m[fix, None], xs - m[fix, None])
-                if inv_t is not None:
-                    err *= inv_t
-                # exp(d + err) = exp(d) (1 + err); -inf entries give 0 * NaN, ignored.
-                s[fix] += np.nansum(e[fix] * err, axis=1)
-        if kind == "softmax":
-            e[ar, k] = 1.0
-            np.divide(e, (1.0 + s)[:, None], out=out[r0:r1])
-        elif kind == "log_softmax":
-            np.subtract(d, np.log1p(s)[:, None], out=out[r0:r1])
+        total = e.sum(axis=1)
         m_all[r0:r1] = m
-        s_all[r0:r1] = s
-    if inv_t is not None:
-        m_all *= inv_t
-    return out, m_all, s_all, bk_all
+        if kind == "softmax":
+            np.divide(e, total[:, None], out=out[r0:r1])
+            continue
+        L = np.log(total)
+        dom = np.flatnonzero((total < 2.0) & ~bad)
+        if dom.size:
+            # One entry dominates: log(1 + s) would round 1 + s, so sum the others alone.
+            xs = xb[dom].astype(wdt)
+            ms = m[dom].astype(wdt)[:, None]
+            k = np.argmax(xs, axis=1)
+            es = e[dom]
+            es[np.arange(dom.size), k] = 0.0
+            s = es.sum(axis=1)
+            if compensate:
+                err = _twosum_error(xs, ms, xs - ms)
+                if temperature != 1.0:
+                    err /= temperature
+                # exp(d + err) = exp(d) (1 + err); -inf entries give 0 * NaN, ignored.
+                s += np.nansum(es * err, axis=1)
+            L[dom] = np.log1p(s)
+        L_all[r0:r1] = L
+        if kind == "log_softmax":
+            np.subtract(d, L[:, None], out=out[r0:r1])
+    if temperature != 1.0:
+        m_all /= temperature
+    return out, m_all, L_all
 
 
 # --------------------------------------------------------------------------------------------
@@ -263,7 +270,7 @@ def _softmax_rows(rows, mask, temperature, log):
     rows = np.ascontiguousarray(rows)
     wdt = working_dtype(dtype)
     with np.errstate(all="ignore"):
-        out, m, _, _ = _real_rows(
+        out, m, _ = _real_rows(
             rows,
             "log_softmax" if log else "softmax",
             out_dtype=dtype,
@@ -365,8 +372,8 @@ def softmax(x, axis=-1, *, temperature=1.0, where=None):
     >>> p = softmax([2.0, 4.0, 2.0, 1.0])
     >>> print(np.round(p, 4))
     [0.1025 0.7573 0.1025 0.0377]
-    >>> print(float(p.sum()))
-    1.0
+    >>> print(abs(float(p.sum()) - 1.0) < 1e-15)  # sums to 1, up to rounding
+    True
 
     Scores far beyond exp's range are no problem, because only differences matter:
 
@@ -567,24 +574,46 @@ def _logsumexp_real(rows, brows, dtype):
     n_rows, n = rows.shape
     if n == 0 or n_rows == 0:
         return np.full(n_rows, -np.inf, dtype=wdt), np.zeros(n_rows, dtype=wdt)
-    if brows is not None:
-        brows = np.ascontiguousarray(brows, dtype=wdt)
-        rows = np.where(brows == 0, -np.inf, rows).astype(wdt)  # weight 0 removes it
-    rows = np.ascontiguousarray(rows)
+    if brows is None:
+        with np.errstate(all="ignore"):
+            _, m, L = _real_rows(
+                np.ascontiguousarray(rows), "lse", out_dtype=wdt, compensate=rows.dtype == wdt
+            )
+            out = m + L
+        sign = np.ones(n_rows, dtype=wdt)
+        bad = ~np.isfinite(m)
+        if bad.any():
+            # NaN stays NaN, +inf gives +inf, and an all -inf row gives log(0) = -inf.
+            out[bad] = np.where(m[bad] == -np.inf, -np.inf, m[bad])
+            sign[bad] = np.where(m[bad] == -np.inf, 0.0, np.where(np.isnan(m[bad]), np.nan, 1.0))
+        return out, sign
+
+    compensate = rows.dtype == wdt
+    brows = np.asarray(brows, dtype=wdt)
+    rows = np.where(brows == 0, -np.inf, rows).astype(wdt)  # weight 0 removes the element
+    ar = np.arange(n_rows)
     with np.errstate(all="ignore"):
-        _, m, s, bk = _real_rows(rows, "lse", out_dtype=wdt, b=brows, compensate=rows.dtype == wdt)
-        if bk is None:
-            t, log_abs_bk, sign_bk = s, 0.0, 1.0
-        else:
-            t, log_abs_bk, sign_bk = s / bk, np.log(np.abs(bk)), np.sign(bk)
+        k = np.argmax(rows, axis=1)
+        m = rows[ar, k]
+        m_shift = np.where(np.isfinite(m), m, 0.0)[:, None]
+        d = rows - m_shift
+        e = np.exp(d) * brows
+        bk = brows[ar, k]
+        e[ar, k] = 0.0  # the maximal term, b_k exactly, is kept out of the sum
+        s = e.sum(axis=1)
+        if compensate:
+            fix = np.flatnonzero(np.abs(s) < np.abs(bk))
+            if fix.size:
+                err = _twosum_error(rows[fix], m_shift[fix], d[fix])
+                s[fix] += np.nansum(e[fix] * err, axis=1)
+        t = s / bk
         # log|1 + t|, with the sum's sign: 1 + t < 0 when the negative weights win.
-        out = m + log_abs_bk + np.log1p(np.where(t >= -1, t, -2.0 - t))
-        sign = sign_bk * np.sign(1.0 + t)
-        bad = ~(np.isfinite(m) & np.isfinite(s) & (True if bk is None else np.isfinite(bk)))
+        out = m + np.log(np.abs(bk)) + np.log1p(np.where(t >= -1, t, -2.0 - t))
+        sign = np.sign(bk) * np.sign(1.0 + t)
+        bad = ~(np.isfinite(m) & np.isfinite(s) & np.isfinite(bk))
         if bad.any():
             # An infinite or NaN maximum (or weight): the direct formula and IEEE rules decide.
-            e = np.exp(rows[bad])
-            total = (e if brows is None else e * brows[bad]).sum(axis=1)
+            total = (np.exp(rows[bad]) * brows[bad]).sum(axis=1)
             out[bad] = np.log(np.abs(total))
             sign[bad] = np.sign(total)
     return out, sign

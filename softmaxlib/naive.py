@@ -16,6 +16,13 @@ __all__ = [
     "naive_double_exp_softmax",
     "eps_cross_entropy",
     "linear_cross_entropy",
+    "naive_logsumexp",
+    "naive_log_softmax",
+    "shifted_softmax",
+    "shifted_log_softmax",
+    "shifted_logsumexp",
+    "log_of_softmax",
+    "wrong_shift_softmax",
 ]
 
 
@@ -282,3 +289,171 @@ def linear_cross_entropy(scores, target, axis=-1):
     arr = as_float_array(scores, "scores")
     q = linear_normalize(arr, axis=axis)
     return -np.log(_pick(q, target, axis))
+
+
+# --------------------------------------------------------------------------------------------
+# Overflow, underflow and accuracy (chapter 2): each formula below is one step short of
+# softmaxlib.core, and the chapter measures what that step costs.
+
+
+def _axes(arr, axis):
+    return None if arr.ndim == 0 else normalize_axes(axis, arr.ndim)
+
+
+def naive_logsumexp(x, axis=-1):
+    r"""Compute ``log(sum(exp(x)))`` literally, without any shift.
+
+    .. math:: \log\sum_j e^{x_j}
+
+    Returns
+    -------
+    lse : ndarray
+        Correct for moderate inputs; +inf (with an overflow RuntimeWarning) as soon as one
+        ``exp(x_j)`` overflows, which happens for x_j above 709.78 in float64 and 88.72 in
+        float32; -inf once every term underflows.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from softmaxlib.naive import naive_logsumexp
+    >>> print(round(float(naive_logsumexp([1.0, 2.0, 3.0])), 6))
+    3.407606
+    >>> with np.errstate(over="ignore"):
+    ...     print(float(naive_logsumexp([1000.0, 1000.0])))
+    inf
+    """
+    arr = as_float_array(x)
+    return np.log(np.sum(np.exp(arr), axis=_axes(arr, axis)))
+
+
+def naive_log_softmax(x, axis=-1):
+    r"""Compute ``x - log(sum(exp(x)))`` without any shift.
+
+    Returns
+    -------
+    logp : ndarray
+        Correct for moderate inputs; NaN or -inf once ``exp`` overflows (x - inf) or every
+        term underflows (x - (-inf) = +inf, then nonsense).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from softmaxlib.naive import naive_log_softmax
+    >>> print(np.round(naive_log_softmax([0.0, 1.0]), 4))
+    [-1.3133 -0.3133]
+    >>> with np.errstate(over="ignore"):
+    ...     print(naive_log_softmax([1000.0, 0.0]))
+    [-inf -inf]
+    """
+    arr = as_float_array(x)
+    return arr - np.log(np.sum(np.exp(arr), axis=_axes(arr, axis), keepdims=True))
+
+
+def shifted_softmax(x, axis=-1):
+    r"""Compute softmax with the plain max shift, ``exp(x - max) / sum(exp(x - max))``.
+
+    This is the textbook fix and what ``scipy.special.softmax`` does: it never overflows,
+    and for softmax itself it is as accurate as the differences ``x_i - max`` allow.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from softmaxlib.naive import shifted_softmax
+    >>> print(np.round(shifted_softmax([1000.0, 1001.0, 1002.0]), 4))
+    [0.09   0.2447 0.6652]
+    """
+    arr = as_float_array(x)
+    axes = _axes(arr, axis)
+    e = np.exp(arr - np.max(arr, axis=axes, keepdims=True))
+    return e / np.sum(e, axis=axes, keepdims=True)
+
+
+def shifted_log_softmax(x, axis=-1):
+    r"""Compute ``(x - max) - log(sum(exp(x - max)))``: the shift, but ``log`` not ``log1p``.
+
+    This is what ``scipy.special.log_softmax`` does. It never overflows, but the sum is
+    ``1 + s`` with ``s`` the other terms, and rounding ``1 + s`` before the log loses ``s``
+    when it is tiny: the dominant entry's log-probability ``-log1p(s)`` comes out as exactly
+    0, or with a relative error of order ``eps / s``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from softmaxlib.naive import shifted_log_softmax
+    >>> from softmaxlib import log_softmax
+    >>> x = np.array([16.942385, 0.0], dtype=np.float32)
+    >>> print(shifted_log_softmax(x))  # the first entry should be -4.3854666e-08
+    [  0.       -16.942385]
+    >>> print(log_softmax(x))
+    [-4.3854666e-08 -1.6942385e+01]
+    """
+    arr = as_float_array(x)
+    axes = _axes(arr, axis)
+    d = arr - np.max(arr, axis=axes, keepdims=True)
+    return d - np.log(np.sum(np.exp(d), axis=axes, keepdims=True))
+
+
+def shifted_logsumexp(x, axis=-1):
+    r"""Compute ``max + log(sum(exp(x - max)))``: the shift, but ``log`` not ``log1p``.
+
+    Never overflows, but ``log(1 + s)`` rounds away a tiny ``s``: for ``[0, -40]`` it
+    returns exactly 0 instead of ``4.25e-18``.
+
+    Examples
+    --------
+    >>> from softmaxlib.naive import shifted_logsumexp
+    >>> from softmaxlib import logsumexp
+    >>> print(float(shifted_logsumexp([0.0, -40.0])), float(logsumexp([0.0, -40.0])))
+    0.0 4.248354255291589e-18
+    """
+    arr = as_float_array(x)
+    axes = _axes(arr, axis)
+    m = np.max(arr, axis=axes, keepdims=True)
+    out = m + np.log(np.sum(np.exp(arr - m), axis=axes, keepdims=True))
+    return out if axes is None and arr.ndim == 0 else np.squeeze(out, axis=axes)
+
+
+def log_of_softmax(x, axis=-1):
+    r"""Compute ``log(softmax(x))``: the log of (correctly computed) probabilities.
+
+    Returns
+    -------
+    logp : ndarray
+        -inf (with a divide-by-zero RuntimeWarning) wherever the probability underflows to 0,
+        and exactly 0 wherever it rounds to 1, although the true log-probability is finite
+        and non-zero in both cases. Use :func:`softmaxlib.log_softmax` instead.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from softmaxlib.naive import log_of_softmax
+    >>> with np.errstate(divide="ignore"):
+    ...     print(log_of_softmax([0.0, -800.0]))
+    [  0. -inf]
+    """
+    from .core import softmax
+
+    return np.log(softmax(x, axis=axis))
+
+
+def wrong_shift_softmax(x, C, axis=-1):
+    r"""The "shift" found in some popular explanations: ``exp(x_i + C) / sum(exp(x_j) + C)``.
+
+    .. math:: \frac{e^{x_i + C}}{\sum_j \left(e^{x_j} + C\right)}
+
+    The constant is added to the exponent in the numerator but outside the exponential in
+    the denominator, so the two sides are no longer scaled by the same factor ``e^C``: the
+    result does not sum to 1 and is not softmax (except at C = 0). The correct identity is
+    ``exp(x_i + C) / sum(exp(x_j + C))``, which is the same as softmax for every C.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from softmaxlib.naive import wrong_shift_softmax
+    >>> q = wrong_shift_softmax([1.0, 2.0, 3.0], C=-3.0)
+    >>> print(np.round(q, 4), round(float(q.sum()), 4))
+    [0.0064 0.0174 0.0472] 0.0709
+    """
+    arr = as_float_array(x)
+    axes = _axes(arr, axis)
+    return np.exp(arr + C) / np.sum(np.exp(arr) + C, axis=axes, keepdims=True)
