@@ -652,7 +652,9 @@ def _logsumexp_complex(rows, brows, dtype, return_sign):
         real_dtype = np.finfo(dtype).dtype
         if return_sign:
             return out.astype(real_dtype), np.sign(total).astype(dtype)
-        return (out + 1j * arg).astype(dtype), None
+        result = np.empty(n_rows, dtype=cdt)
+        result.real, result.imag = out, arg  # not out + 1j*arg: inf + 1j*nan would be nan
+        return result.astype(dtype), None
 
 
 def hardmax(x, axis=-1):
