@@ -1,0 +1,565 @@
+"""Local Sphinx extension for "Softmax, verified": the book's generated pages.
+
+It adds two things, both computed while the book is built, so they stay true as chapters arrive:
+
+* the ``verification-report`` directive: for every chapter in ``notebooks/``, how many
+  assertions its code cells run and what they check; the library's test count; the build date
+  and the versions of the key packages. The page that holds it is re-read on every build (it
+  carries the date), which costs nothing: the notebooks themselves are not re-executed, the
+  report only parses their stored source.
+* the ``errata-demo`` role: ```{errata-demo}`text <errata-label>` `` links to the notebook cell
+  labelled ``(errata-label)=``. A label that no chapter defines yet is rendered as plain text
+  marked "demonstration not yet written" and logged, instead of failing the nitpicky build;
+  ``softmax_book_errata_strict = True`` turns that into a warning (and so, with -W, an error).
+
+It also keeps numpydoc footnotes (``.. [1]``) unique on a page with many docstrings, so that the
+API reference does not trip "duplicate target" warnings.
+"""
+
+from __future__ import annotations
+
+import ast
+import datetime as _dt
+import json
+import platform
+import re
+import subprocess
+import sys
+from importlib import metadata
+from pathlib import Path
+
+from docutils import nodes
+from docutils.parsers.rst import Directive
+from sphinx import addnodes
+from sphinx.util import logging
+
+logger = logging.getLogger(__name__)
+
+KEY_PACKAGES = [
+    "numpy",
+    "scipy",
+    "sympy",
+    "matplotlib",
+    "jupyter-book",
+    "sphinx",
+    "myst-nb",
+    "nbval",
+    "pytest",
+    "hypothesis",
+]
+
+# --------------------------------------------------------------------------------------------
+# Reading a chapter: which assertions do its code cells run?
+
+
+def _strip_magics(source: str) -> str:
+    """Blank out IPython magics and shell escapes so that the cell parses as Python."""
+    return "\n".join("" if line.lstrip().startswith(("%", "!")) else line for line in source.splitlines())
+
+
+def _is_testing_call(node: ast.AST) -> bool:
+    """True for ``np.testing.assert_*(...)``, ``numpy.testing...`` and bare ``assert_*(...)``."""
+    if not isinstance(node, ast.Call):
+        return False
+    func = node.func
+    if isinstance(func, ast.Name):
+        return func.id.startswith("assert_")
+    if isinstance(func, ast.Attribute):
+        chain = []
+        while isinstance(func, ast.Attribute):
+            chain.append(func.attr)
+            func = func.value
+        if isinstance(func, ast.Name):
+            chain.append(func.id)
+        return chain[0].startswith("assert_") and "testing" in chain
+    return False
+
+
+def _shorten(text: str, width: int = 100) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def assertions_in(source: str) -> list[dict]:
+    """Return the assertions in one code cell: ``kind``, ``code`` and the author's ``note``.
+
+    The note is the assert's message, or else the comment at the end of its line: chapter authors
+    use both to say what a check is for.
+    """
+    source = _strip_magics(source)
+    lines = source.splitlines()
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        # Count what a regex can see rather than give up on the cell.
+        return [
+            {"kind": "assert", "code": _shorten(line.strip()), "note": ""}
+            for line in lines
+            if re.match(r"\s*(assert\b|np\.testing\.)", line)
+        ]
+    found = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Assert):
+            kind, code = "assert", ast.unparse(node.test)
+            note = ast.literal_eval(node.msg) if isinstance(node.msg, ast.Constant) else ""
+        elif _is_testing_call(node):
+            kind, code = "np.testing", ast.unparse(node)
+            note = ""
+        else:
+            continue
+        end = getattr(node, "end_lineno", node.lineno)
+        comment = re.search(r"#\s*(.*)$", lines[end - 1])
+        if not note and comment and "'" not in comment.group(0) and '"' not in comment.group(0):
+            note = comment.group(1).strip()
+        found.append({"line": node.lineno, "kind": kind, "code": _shorten(code), "note": str(note)})
+    return sorted(found, key=lambda a: a["line"])
+
+
+def read_chapter(path: Path) -> dict:
+    """Summarise one notebook: title, label, and its assertions grouped by section."""
+    nb = json.loads(path.read_text(encoding="utf-8"))
+    title, label, section = path.stem, None, "(before the first heading)"
+    in_solution = False
+    sections: list[tuple[str, list[dict]]] = []
+    n_code = n_figures = 0
+    for cell in nb.get("cells", []):
+        source = "".join(cell.get("source", []))
+        if cell.get("cell_type") == "markdown":
+            if "{solution-start}" in source:
+                in_solution = True
+            if "{solution-end}" in source:
+                in_solution = False
+            for line in source.splitlines():
+                if m := re.match(r"\((ch-[^)]+)\)=\s*$", line) if label is None else None:
+                    label = m.group(1)
+                if m := re.match(r"(#{1,3})\s+(.*\S)", line):
+                    if m.group(1) == "#" and title == path.stem:
+                        title = m.group(2)
+                    else:
+                        section = m.group(2)
+            continue
+        if cell.get("cell_type") != "code" or not source.strip():
+            continue
+        n_code += 1
+        if cell.get("metadata", {}).get("mystnb", {}).get("figure"):
+            n_figures += 1
+        checks = assertions_in(source)
+        if not checks:
+            continue
+        name = f"Exercise solutions" if in_solution else section
+        if not sections or sections[-1][0] != name:
+            sections.append((name, []))
+        sections[-1][1].extend(checks)
+    total = sum(len(c) for _, c in sections)
+    return {
+        "path": path,
+        "title": title,
+        "label": label,
+        "code_cells": n_code,
+        "figures": n_figures,
+        "sections": sections,
+        "total": total,
+        "asserts": sum(a["kind"] == "assert" for _, c in sections for a in c),
+        "testing": sum(a["kind"] == "np.testing" for _, c in sections for a in c),
+    }
+
+
+# --------------------------------------------------------------------------------------------
+# The library's tests, the build date and the versions.
+
+
+def count_library_tests(root: Path) -> dict:
+    """Collect (without running) what ``make test-lib`` and the browser test run."""
+
+    def collect(marker):
+        cmd = [
+            sys.executable, "-m", "pytest", "--collect-only", "-q", "-p", "no:cacheprovider",
+            "--doctest-modules", "-m", marker, "tests", "softmaxlib",
+        ]  # fmt: skip
+        try:
+            done = subprocess.run(cmd, cwd=root, capture_output=True, text=True, timeout=300)
+        except (OSError, subprocess.TimeoutExpired) as exc:
+            return None, f"could not run pytest: {exc}"
+        ids = [line for line in done.stdout.splitlines() if "::" in line]
+        if done.returncode not in (0, 5):  # 5: nothing collected
+            tail = (done.stdout.strip().splitlines() or ["?"])[-1]
+            return ids, f"pytest reported a collection problem: {tail}"
+        return ids, None
+
+    lib, lib_problem = collect("not browser")
+    browser, browser_problem = collect("browser")
+    lib = lib or []
+    doctests = [i for i in lib if i.startswith("softmaxlib/")]
+    files = sorted({i.split("::")[0] for i in lib if i.startswith("tests/")})
+    return {
+        "total": len(lib),
+        "doctests": len(doctests),
+        "unit": len(lib) - len(doctests),
+        "files": files,
+        "browser": len(browser or []),
+        "problem": lib_problem or browser_problem,
+    }
+
+
+def mathjax_version(root: Path) -> str:
+    package = root / ".mathjax-npm" / "node_modules" / "mathjax" / "package.json"
+    try:
+        return json.loads(package.read_text())["version"]
+    except (OSError, ValueError, KeyError):
+        return "not installed"
+
+
+def package_versions(root: Path) -> list[tuple[str, str]]:
+    rows = [("Python", platform.python_version())]
+    for name in KEY_PACKAGES:
+        try:
+            rows.append((name, metadata.version(name)))
+        except metadata.PackageNotFoundError:
+            rows.append((name, "not installed"))
+    rows.append(("MathJax", mathjax_version(root)))
+    return rows
+
+
+# --------------------------------------------------------------------------------------------
+# Docutils helpers.
+
+
+def _para(*children) -> nodes.paragraph:
+    para = nodes.paragraph()
+    for child in children:
+        para += nodes.Text(child) if isinstance(child, str) else child
+    return para
+
+
+def _table(header: list[str], rows: list[list], widths: list[int]) -> nodes.table:
+    table = nodes.table(classes=["verification-table"])
+    group = nodes.tgroup(cols=len(header))
+    table += group
+    for width in widths:
+        group += nodes.colspec(colwidth=width)
+    head = nodes.thead()
+    group += head
+    body = nodes.tbody()
+    group += body
+    for target, values in ((head, [header]), (body, rows)):
+        for values_row in values:
+            row = nodes.row()
+            for value in values_row:
+                entry = nodes.entry()
+                entry += value if isinstance(value, nodes.Element) and not isinstance(value, nodes.Inline) else _para(value)
+                row += entry
+            target += row
+    return table
+
+
+def _doc_link(docname: str, text: str) -> addnodes.pending_xref:
+    ref = addnodes.pending_xref(
+        "", refdomain="std", reftype="doc", reftarget="/" + docname, refexplicit=True, refwarn=True
+    )
+    ref += nodes.inline(text=text)
+    return ref
+
+
+# --------------------------------------------------------------------------------------------
+# The verification report.
+
+
+class VerificationReport(Directive):
+    has_content = False
+
+    def run(self):
+        env = self.state.document.settings.env
+        root = Path(env.srcdir)
+        env.softmax_book_report_docs = getattr(env, "softmax_book_report_docs", set()) | {env.docname}
+        chapters = [read_chapter(p) for p in sorted((root / "notebooks").glob("*.ipynb"))]
+        for chapter in chapters:
+            env.note_dependency(str(chapter["path"]))
+        tests = count_library_tests(root)
+        now = _dt.datetime.now(_dt.timezone.utc)
+        found = env.found_docs
+        out: list[nodes.Node] = []
+
+        out.append(nodes.rubric(text="Build"))
+        out.append(
+            _para(
+                "This page was generated on ",
+                nodes.strong(text=now.strftime("%Y-%m-%d at %H:%M UTC")),
+                f" from {len(chapters)} chapter notebook{'s' * (len(chapters) != 1)} and the tests "
+                "in the repository. The book's build fails if any of the assertions below fails, "
+                "if a cell raises or writes to stderr, or if a cross-reference does not resolve.",
+            )
+        )
+
+        out.append(nodes.rubric(text="Chapters"))
+        out.append(
+            _para(
+                "Each chapter's code cells assert the claims its text makes. The counts are of "
+                "assertion statements in the notebook (an assertion inside a loop runs once per "
+                "pass); np.testing counts the numpy.testing comparisons. nbval also re-runs every "
+                "notebook in make test and compares its stored text outputs."
+            )
+        )
+        rows = []
+        for ch in chapters:
+            docname = ch["path"].relative_to(root).with_suffix("").as_posix()
+            title = _doc_link(docname, ch["title"]) if docname in found else nodes.Text(ch["title"])
+            rows.append(
+                [
+                    _para(title),
+                    str(ch["code_cells"]),
+                    str(ch["asserts"]),
+                    str(ch["testing"]),
+                    str(ch["total"]),
+                    str(ch["figures"]),
+                ]
+            )
+        if chapters:
+            rows.append(
+                [
+                    _para(nodes.strong(text="All chapters")),
+                    *(
+                        _para(nodes.strong(text=str(sum(ch[k] for ch in chapters))))
+                        for k in ("code_cells", "asserts", "testing", "total", "figures")
+                    ),
+                ]
+            )
+            out.append(
+                _table(
+                    ["Chapter", "Code cells", "assert", "np.testing", "Checks", "Figures"],
+                    rows,
+                    [40, 12, 10, 12, 10, 10],
+                )
+            )
+        else:
+            out.append(_para("No chapter notebooks exist yet."))
+
+        for ch in chapters:
+            box = nodes.admonition(classes=["dropdown", "note"])
+            box += nodes.title(text=f"What {ch['title']} checks ({ch['total']} checks)")
+            if not ch["sections"]:
+                box += _para("This chapter asserts nothing yet.")
+            for name, checks in ch["sections"]:
+                box += _para(nodes.strong(text=name), f" — {len(checks)} check{'s' * (len(checks) != 1)}")
+                items = nodes.bullet_list()
+                for check in checks:
+                    item = nodes.list_item()
+                    para = _para(nodes.literal(text=check["code"]))
+                    if check["note"]:
+                        para += nodes.Text(f" — {check['note']}")
+                    item += para
+                    items += item
+                box += items
+            out.append(box)
+
+        out.append(nodes.rubric(text="The library"))
+        if tests["problem"]:
+            logger.info(f"verification report: {tests['problem']}")
+        out.append(
+            _para(
+                "softmaxlib's own suite (make test-lib) collects ",
+                nodes.strong(text=f"{tests['total']} tests"),
+                f": {tests['unit']} unit and property tests in {len(tests['files'])} files under "
+                f"tests/ and {tests['doctests']} doctests (every Examples section of the API "
+                f"reference runs). The browser test (make test-browser) adds {tests['browser']} "
+                "checks that open every page of this book in Chromium with the network blocked."
+                + (f" Note: {tests['problem']}." if tests["problem"] else ""),
+            )
+        )
+
+        out.append(nodes.rubric(text="Versions"))
+        out.append(
+            _table(
+                ["Package", "Version"],
+                [[name, version] for name, version in package_versions(root)],
+                [30, 20],
+            )
+        )
+        return out
+
+
+def _report_docs_outdated(app, env, added, changed, removed):
+    """Re-read the report page on every build: its counts and date come from outside it."""
+    return [d for d in getattr(env, "softmax_book_report_docs", set()) if d in env.found_docs]
+
+
+def _purge(app, env, docname):
+    getattr(env, "softmax_book_report_docs", set()).discard(docname)
+
+
+# --------------------------------------------------------------------------------------------
+# Errata links that degrade gracefully while a chapter is still being written.
+
+_TITLE_TARGET = re.compile(r"^(.*?)\s*<([^<>]+)>$", re.S)
+
+
+def errata_demo_role(name, rawtext, text, lineno, inliner, options=None, content=None):
+    match = _TITLE_TARGET.match(text)
+    title, target = (match.group(1), match.group(2)) if match else (text, text)
+    ref = addnodes.pending_xref(
+        rawtext,
+        refdomain="std",
+        reftype="ref",
+        reftarget=target.lower(),
+        refexplicit=True,
+        refwarn=True,
+        softmax_book_errata=True,
+    )
+    ref += nodes.inline(rawtext, title, classes=["xref", "std", "std-ref"])
+    return [ref], []
+
+
+def _missing_reference(app, env, node, contnode):
+    if node.get("refdomain") == "py":
+        return _public_alias(app, env, node, contnode)
+    if not node.get("softmax_book_errata"):
+        return None
+    message = f"errata: no chapter defines the label {node['reftarget']!r} yet"
+    if app.config.softmax_book_errata_strict:
+        return None  # the usual "undefined label" warning follows
+    logger.info(message, location=node)
+    pending = nodes.inline(classes=["errata-pending"])
+    pending += nodes.Text(contnode.astext())
+    pending += nodes.emphasis(text=" (demonstration not yet written)")
+    return pending
+
+
+# --------------------------------------------------------------------------------------------
+# The API reference: every public name, grouped by the module that defines it.
+
+
+def public_api(package: str) -> list[tuple[str, str, list[tuple[str, str]]]]:
+    """Return ``(module, summary, [(name, autodoc directive), ...])`` for ``package.__all__``.
+
+    Names are grouped by the module that defines them, in the order of ``__all__``, so a function
+    added to a module and to ``__all__`` appears in the reference with no edit to the page.
+    """
+    import importlib
+    import inspect
+
+    pkg = importlib.import_module(package)
+    groups: dict[str, list[tuple[str, str]]] = {}
+    for name in getattr(pkg, "__all__", []):
+        obj = getattr(pkg, name)
+        if inspect.isclass(obj):
+            kind = "autoclass"
+        elif callable(obj):
+            kind = "autofunction"
+        else:
+            kind = "autodata"
+        module = getattr(obj, "__module__", None) if kind != "autodata" else package
+        if not module or not module.startswith(package.split(".")[0]):
+            module = package
+        groups.setdefault(module, []).append((name, kind))
+    out = []
+    for module, names in groups.items():
+        doc = inspect.getdoc(importlib.import_module(module)) or ""
+        out.append((module, doc.split("\n\n")[0].replace("\n", " "), names))
+    return out
+
+
+class SoftmaxlibAPI(Directive):
+    """``.. softmaxlib-api:: package [package ...]``: autodoc every name in each ``__all__``."""
+
+    required_arguments = 1
+    optional_arguments = 10
+    has_content = False
+
+    def run(self):
+        from docutils.statemachine import StringList
+
+        out = []
+        for package in self.arguments:
+            for module, summary, names in public_api(package):
+                section = nodes.section(ids=[nodes.make_id("api-" + module)])
+                section += nodes.title("", "", nodes.literal(text=module))
+                lines = [f".. currentmodule:: {package}", "", summary, ""]
+                for name, kind in names:
+                    lines += [f".. {kind}:: {package}.{name}"]
+                    lines += ["   :members:", ""] if kind == "autoclass" else [""]
+                self.state.nested_parse(
+                    StringList(lines, source=f"softmaxlib-api {module}"), self.content_offset, section
+                )
+                out.append(section)
+        return out
+
+
+def _public_alias(app, env, node, contnode):
+    """Resolve ``softmaxlib.module.name`` to the documented ``softmaxlib.name``.
+
+    The reference documents each function once, under the name readers import it by
+    (``softmaxlib.softmax``); docstrings may still name the defining module
+    (``softmaxlib.core.softmax``). Only an alias of the very same object is accepted.
+    """
+    import importlib
+
+    target = node.get("reftarget", "")
+    parts = target.split(".")
+    if len(parts) < 3 or parts[0] != "softmaxlib":
+        return None
+    public = f"softmaxlib.{parts[-1]}"
+    py = env.get_domain("py")
+    if public not in py.objects:
+        return None
+    try:
+        obj = getattr(importlib.import_module(".".join(parts[:-1])), parts[-1])
+        same = obj is getattr(importlib.import_module("softmaxlib"), parts[-1])
+    except (ImportError, AttributeError):
+        return None
+    if not same:
+        return None
+    from sphinx.util.nodes import make_refnode
+
+    entry = py.objects[public]
+    return make_refnode(app.builder, node["refdoc"], entry.docname, entry.node_id, contnode, public)
+
+
+# --------------------------------------------------------------------------------------------
+# numpydoc footnotes: "[1]" in several docstrings on one page would collide.
+
+
+def _unique_footnotes(app, what, name, obj, options, lines):
+    slug = re.sub(r"\W+", "-", name)
+    for i, line in enumerate(lines):
+        line = re.sub(r"^(\s*\.\. )\[(\d+)\]", rf"\1[#{slug}-\2]", line)
+        lines[i] = re.sub(r"\[(\d+)\]_", rf"[#{slug}-\1]_", line)
+
+
+# --------------------------------------------------------------------------------------------
+# One copy of each inline script.
+
+
+def _dedupe_scripts(app, pagename, templatename, context, doctree):
+    """Drop repeated inline scripts from a page.
+
+    sphinx-thebe 0.3.1 registers its ``const THEBE_JS_URL = ...`` configuration once more than
+    Sphinx 7 writes it out, so every page declared the constant twice and the browser logged
+    "Identifier 'THEBE_JS_URL' has already been declared". One copy is all the page needs.
+    """
+    scripts = context.get("script_files")
+    if not scripts:
+        return
+    seen, kept = set(), []
+    for script in scripts:
+        attributes = getattr(script, "attributes", {})
+        key = (getattr(script, "filename", str(script)) or "", tuple(sorted(attributes.items())))
+        if key in seen:
+            continue
+        seen.add(key)
+        kept.append(script)
+    context["script_files"] = kept
+
+
+
+def setup(app):
+    app.setup_extension("sphinx.ext.autodoc")
+    app.setup_extension("sphinx.ext.napoleon")
+    app.add_directive("softmaxlib-api", SoftmaxlibAPI)
+    app.add_config_value("softmax_book_errata_strict", False, "env")
+    app.add_directive("verification-report", VerificationReport)
+    app.add_role("errata-demo", errata_demo_role)
+    app.connect("missing-reference", _missing_reference)
+    app.connect("env-get-outdated", _report_docs_outdated)
+    app.connect("env-purge-doc", _purge)
+    app.connect("autodoc-process-docstring", _unique_footnotes)
+    app.connect("html-page-context", _dedupe_scripts)
+    return {"version": "1.0", "parallel_read_safe": False, "parallel_write_safe": True}
