@@ -76,8 +76,11 @@ notebooks: $(LIB_STAMP)
 	  --ExecutePreprocessor.kernel_name=python3 --ExecutePreprocessor.timeout=300 \
 	  --ExecutePreprocessor.record_timing=False $(NB)
 
+# JUPYTER_PATH puts the venv's own python3 kernel ahead of any user-level one of the same name;
+# --allow-root only when run as root (e.g. in a container), where jupyter refuses to start otherwise.
 lab: setup
-	$(BIN)/jupyter lab --notebook-dir=notebooks
+	JUPYTER_PATH=$(CURDIR)/$(VENV)/share/jupyter $(BIN)/jupyter lab --notebook-dir=notebooks \
+	  $(if $(filter 0,$(shell id -u)),--allow-root)
 
 lock: $(VENV_STAMP)
 	$(BIN)/uv pip compile requirements.in --python-version 3.11 -o requirements.txt
