@@ -97,8 +97,9 @@ def jacobian_in_s(n):
 
     Each derivative from :func:`jacobian_expr` is a rational function of ``exp(x_k)`` and
     the sum ``Z = sum_k exp(x_k)``. Substituting ``Z`` by a symbol and then ``exp(x_k)`` by
-    ``s_k Z`` (that is, ``x_k`` by ``log(s_k Z)``) leaves an expression in the ``s_k`` alone, which factors to
-    ``s_i (delta_ij - s_j)``: ``s_i (1 - s_i)`` on the diagonal, ``-s_i s_j`` off it.
+    ``s_k Z`` (that is, ``x_k`` by ``log(s_k Z)``) leaves an expression in the ``s_k``
+    alone, which factors to ``s_i (delta_ij - s_j)``: ``s_i (1 - s_i)`` on the diagonal,
+    ``-s_i s_j`` off it.
 
     Parameters
     ----------
