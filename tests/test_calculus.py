@@ -463,3 +463,38 @@ class TestLinearCrossEntropy:
         assert linear_cross_entropy([[-1.0, -3.0]], [1])[0] == pytest.approx(-math.log(0.75))
         with pytest.warns(RuntimeWarning):
             assert np.isnan(linear_cross_entropy([[3.0, -1.0]], [1])[0])
+
+
+class TestEdgeCases:
+    """float16, ±inf, empty class axes, complex input."""
+
+    def test_float16(self):
+        z = np.array([[2.0, 0.0, 0.0]], dtype=np.float16)
+        out = cross_entropy(z, [0])
+        assert out.dtype == np.float16
+        # Reference: mpmath, rounded to float16 precision (eps 9.8e-4).
+        assert float(out) == pytest.approx(mp_cross_entropy([2.0, 0.0, 0.0], 0), rel=1e-3)
+        assert softmax_jacobian(z).dtype == np.float16
+        assert cross_entropy_grad(z, [0]).dtype == np.float16
+
+    def test_infinite_logits(self):
+        # Closed form: an +inf logit takes all the probability.
+        assert float(cross_entropy([np.inf, 0.0], 0)) == 0.0
+        assert float(cross_entropy([np.inf, 0.0], 1)) == np.inf
+        assert float(cross_entropy([-np.inf, 0.0], 1)) == 0.0
+        np.testing.assert_array_equal(softmax_jacobian([np.inf, 0.0]), np.zeros((2, 2)))
+        np.testing.assert_array_equal(cross_entropy_grad([-np.inf, 0.0], 1), [0.0, 0.0])
+
+    def test_empty_class_axis(self):
+        x = np.zeros((2, 0))
+        assert softmax_jacobian(x).shape == (2, 0, 0)
+        for f in (softmax_jvp, softmax_vjp, log_softmax_jvp, log_softmax_vjp):
+            assert f(x, x).shape == (2, 0)
+
+    def test_complex_input(self):
+        # The Jacobian is analytic: J(x + ih) = J(x) + ih dJ/dx + O(h^2), so the real part at
+        # a tiny imaginary step is J(x).
+        x = np.array([0.5, -1.0, 2.0])
+        Jc = softmax_jacobian(x + 1e-30j)
+        assert Jc.dtype == np.complex128
+        np.testing.assert_allclose(Jc.real, softmax_jacobian(x), atol=1e-16)
