@@ -47,6 +47,16 @@ from .mlp import (
     xavier_init,
 )
 from .calibration import expected_calibration_error, fit_temperature, reliability_bins
+from .streaming import (
+    LSEState,
+    blockwise_attention,
+    lse_state,
+    merge_lse,
+    streaming_log_softmax,
+    streaming_logsumexp,
+    streaming_softmax,
+)
+from .fused import fused_log_softmax, fused_softmax
 
 __version__ = "0.1.0"
 
@@ -88,6 +98,13 @@ __all__ = [
     "cross_entropy",
     "cross_entropy_grad",
     "numerical_jacobian",
+    "LSEState",
+    "lse_state",
+    "merge_lse",
+    "streaming_logsumexp",
+    "streaming_softmax",
+    "streaming_log_softmax",
+    "blockwise_attention",
     "eps_cross_entropy",
     "linear_cross_entropy",
     "xavier_init",
@@ -104,4 +121,6 @@ __all__ = [
     "reliability_bins",
     "expected_calibration_error",
     "fit_temperature",
+    "fused_softmax",
+    "fused_log_softmax",
 ]

@@ -1,0 +1,250 @@
+"""The numba kernels behind :mod:`softmaxlib.fused` (imported on first use: numba is slow to load).
+
+Each kernel works on a C-contiguous (rows, n) float32 or float64 array ``x`` and writes into a
+preallocated ``out`` of the same shape and dtype, so no array of the input's size is
+allocated inside the kernel. Every arithmetic operation is done in float64 and the result is
+rounded to the output dtype once, as in :mod:`softmaxlib.core` (Blanchard, Higham & Higham
+2021, Algorithm 4.1).
+
+How the kernels are made fast without giving up accuracy:
+
+* Rows are split into one contiguous block per thread (``prange``). Each block owns two
+  scratch rows (float64 and int64, about 16 n bytes per thread) that stay in cache.
+* The maximum, its first index and the non-finite checks are integer reductions over the
+  bits of the row (``xi``, an integer view of ``x`` made by the caller): for IEEE floats,
+  ``b ^ ((b >> (w - 1)) & (2**(w - 1) - 1))`` orders the bit patterns ``b`` like the
+  numbers, and integer max/min vectorise without any fast-math licence.
+* ``exp`` is evaluated in a loop LLVM vectorises: Cody-Waite reduction ``r = k ln2 + y`` with
+  |y| <= ln2/2, a Taylor polynomial (degree 13 for float64 output, truncation error below
+  4e-18; degree 9 for float32 output, below 7e-12) and the factor 2**k assembled from its
+  bits. Its error is below 1 ulp of float64, as for libm; arguments below -708, whose results
+  are subnormal or 0, are recomputed with libm's ``exp``.
+* The only fast-math flag anywhere is ``reassoc`` on the sum of each block of 128 terms, so
+  that it vectorises (the same freedom numpy's pairwise sum takes); the block sums are then
+  added with compensation (Neumaier), so the sum is at least as accurate as numpy's.
+"""
+
+import numpy as np
+from numba import njit, prange
+
+_LOG2E = 1.4426950408889634
+_LN2_HI = 6.93147180369123816490e-01  # ln 2 to 32 bits: k * _LN2_HI is exact for |k| < 2**20
+_LN2_LO = 1.90821492927058770002e-10
+_R_MIN = -708.0  # below this, exp(r) is subnormal and the 2**k trick does not apply
+_BLOCK = 128
+
+
+@njit(cache=True, inline="always")
+def _key(b, w):
+    """Map the w-bit pattern ``b`` of a float to an int64 that orders like the float."""
+    return np.int64(b) ^ ((np.int64(b) >> (w - 1)) & ((np.int64(1) << (w - 1)) - 1))
+
+
+@njit(cache=True, inline="always")
+def _row_stats(xr, xir, w):
+    """Return (max, index of its first occurrence, smallest key) of one row."""
+    n = xr.shape[0]
+    kmax = np.iinfo(np.int64).min
+    kmin = np.iinfo(np.int64).max
+    for i in range(n):
+        key = _key(xir[i], w)
+        kmax = max(kmax, key)
+        kmin = min(kmin, key)
+    first = n
+    for i in range(n):
+        first = min(first, i if _key(xir[i], w) == kmax else n)
+    m = np.float64(xr[first])
+    if m == 0.0:
+        # -0.0 orders below +0.0 by its bits, but equals it: take the first zero.
+        first = n
+        for i in range(n):
+            first = min(first, i if np.float64(xr[i]) == 0.0 else n)
+    return m, first, kmin
+
+
+@njit(cache=True, inline="always")
+def _shifted(xr, i, m, t):
+    """(x_i - m) / t in float64, as softmaxlib.core computes it (no division when t is 1)."""
+    r = np.float64(xr[i]) - m
+    if t != 1.0:
+        r = r / t
+    return r
+
+
+@njit(cache=True, inline="always")
+def _poly(y, w):
+    """exp(y) for |y| <= ln2/2: Taylor to degree 13 (float64 output) or 9 (float32 output).
+
+    The truncation errors are below 4e-18 and 7e-12, far under the output's ulp.
+    """
+    p = 1.0 / 362880.0
+    if w == 64:
+        p = 1.0 / 6227020800.0
+        p = p * y + 1.0 / 479001600.0
+        p = p * y + 1.0 / 39916800.0
+        p = p * y + 1.0 / 3628800.0
+        p = p * y + 1.0 / 362880.0
+    p = p * y + 1.0 / 40320.0
+    p = p * y + 1.0 / 5040.0
+    p = p * y + 1.0 / 720.0
+    p = p * y + 1.0 / 120.0
+    p = p * y + 1.0 / 24.0
+    p = p * y + 1.0 / 6.0
+    p = p * y + 0.5
+    p = p * y + 1.0
+    return p * y + 1.0
+
+
+@njit(cache=True, inline="always")
+def _exp_parts(xr, m, t, buf, bits, w):
+    """Split exp((x_i - m) / t) = buf[i] * 2**k_i, storing the bits of 2**k_i in ``bits``.
+
+    ``m`` is the finite maximum and ``t`` the temperature; x_i may be -inf. The product of the
+    two factors is a scaling by a power of two, exact in the normal range.
+    """
+    n = xr.shape[0]
+    under = 0
+    for i in range(n):
+        r = _shifted(xr, i, m, t)
+        under += r < _R_MIN
+        r = _R_MIN if r < _R_MIN else r
+        k = np.floor(r * _LOG2E + 0.5)
+        y = (r - k * _LN2_HI) - k * _LN2_LO
+        buf[i] = _poly(y, w)
+        bits[i] = (np.int64(k) + 1023) << 52  # the bits of 2.0**k
+    if under:  # rare: subnormal or zero results come from libm
+        for i in range(n):
+            r = _shifted(xr, i, m, t)
+            if r < _R_MIN:
+                buf[i] = np.exp(r)
+                bits[i] = np.int64(1023) << 52  # 2**0
+
+
+@njit(cache=True, fastmath={"reassoc"})
+def _block_sums(buf, scale, sums):
+    """Store the sum of buf * scale over each block of 128 in ``sums`` (vectorised).
+
+    ``reassoc`` lets LLVM keep several partial sums per block, as numpy's pairwise sum does.
+    This is one call per row: a call per block would cost more than the block's sum.
+    """
+    n = buf.shape[0]
+    for b in range(sums.shape[0]):
+        s = 0.0
+        for i in range(b * _BLOCK, min((b + 1) * _BLOCK, n)):
+            s += buf[i] * scale[i]
+        sums[b] = s
+
+
+@njit(cache=True, inline="always")
+def _sum(buf, scale, sums):
+    """Sum buf * scale: blocks of 128 (vectorised), the block sums with compensation."""
+    _block_sums(buf, scale, sums)
+    total = 0.0
+    comp = 0.0
+    for j in range(sums.shape[0]):
+        b = sums[j]
+        u = total + b
+        bp = u - total
+        comp += (total - (u - bp)) + (b - bp)
+        total = u
+    return total + comp
+
+
+@njit(cache=True, inline="always")
+def _shift_error_term(xr, m, t, k, buf, scale):
+    """Sum of e_i * err_i / t over i != k, err_i the rounding error of x_i - m (TwoSum).
+
+    When one entry dominates (s < 1), log1p(s) is as accurate as s, and each term of s
+    inherits the rounding error of its shift as a relative error: exp(d + err) =
+    exp(d) (1 + err). Adding these first-order corrections back, as softmaxlib.core does,
+    makes s accurate to a few ulps however far apart the scores are. float32 scores need
+    none: their differences are exact in float64.
+    """
+    c = 0.0
+    for i in range(xr.shape[0]):
+        x = np.float64(xr[i])
+        if i != k and buf[i] != 0.0:  # a zero term has no error to add (and d may be -inf)
+            d = x - m
+            bp = d - x
+            ap = d - bp
+            c += buf[i] * scale[i] * (((x - ap) - (m + bp)) / t)
+    return c
+
+
+@njit(cache=True, inline="always")
+def _count_posinf(xr):
+    c = 0
+    for i in range(xr.shape[0]):
+        c += xr[i] == np.inf
+    return c
+
+
+@njit(cache=True, parallel=True)
+def softmax_rows(x, xi, out, t, blocks, w, kninf):
+    """Row-wise softmax of the C-contiguous 2-D ``x`` into ``out``, at temperature ``t``.
+
+    ``xi`` is ``x`` viewed as w-bit integers, ``kninf`` the key of -inf, and ``blocks`` the
+    number of contiguous runs of rows (one per thread, 1 <= blocks <= rows).
+    """
+    n_rows, n = x.shape
+    for b in prange(blocks):
+        buf = np.empty(n, dtype=np.float64)
+        bits = np.empty(n, dtype=np.int64)
+        sums = np.empty((n + _BLOCK - 1) // _BLOCK, dtype=np.float64)
+        for r in range(b * n_rows // blocks, (b + 1) * n_rows // blocks):
+            xr = x[r]
+            outr = out[r]
+            m, k, kmin = _row_stats(xr, xi[r], w)
+            if m != m or kmin < kninf or m == -np.inf:
+                # NaN propagates; an all -inf row has no probabilities (NaN, like scipy).
+                outr[:] = np.nan
+            elif m == np.inf:
+                # +inf entries share the probability equally; every finite entry gets 0.
+                share = 1.0 / _count_posinf(xr)
+                for i in range(n):
+                    outr[i] = share if xr[i] == np.inf else 0.0
+            else:
+                _exp_parts(xr, m, t, buf, bits, w)
+                scale = bits.view(np.float64)
+                buf[k] = 0.0  # leave the maximum's own term out of s ...
+                d = 1.0 + _sum(buf, scale, sums)
+                buf[k] = 1.0  # ... it is exp(0) = 1 exactly
+                if w == 64:
+                    for i in range(n):
+                        outr[i] = (buf[i] * scale[i]) / d
+                else:
+                    # Rounded to float32 afterwards, the reciprocal's extra float64 rounding
+                    # is invisible, and a multiplication is far cheaper than a division.
+                    inv = 1.0 / d
+                    for i in range(n):
+                        outr[i] = (buf[i] * scale[i]) * inv
+
+
+@njit(cache=True, parallel=True)
+def log_softmax_rows(x, xi, out, t, blocks, w, kninf):
+    """Row-wise log-softmax of the C-contiguous 2-D ``x`` into ``out`` (as :func:`softmax_rows`)."""
+    n_rows, n = x.shape
+    for b in prange(blocks):
+        buf = np.empty(n, dtype=np.float64)
+        bits = np.empty(n, dtype=np.int64)
+        sums = np.empty((n + _BLOCK - 1) // _BLOCK, dtype=np.float64)
+        for r in range(b * n_rows // blocks, (b + 1) * n_rows // blocks):
+            xr = x[r]
+            outr = out[r]
+            m, k, kmin = _row_stats(xr, xi[r], w)
+            if m != m or kmin < kninf or m == -np.inf:
+                outr[:] = np.nan
+            elif m == np.inf:
+                top = -np.log(np.float64(_count_posinf(xr)))
+                for i in range(n):
+                    outr[i] = top if xr[i] == np.inf else -np.inf
+            else:
+                _exp_parts(xr, m, t, buf, bits, w)
+                scale = bits.view(np.float64)
+                buf[k] = 0.0
+                s = _sum(buf, scale, sums)
+                if w == 64 and s < 1.0:
+                    s += _shift_error_term(xr, m, t, k, buf, scale)
+                lse = np.log1p(s)
+                for i in range(n):
+                    outr[i] = _shifted(xr, i, m, t) - lse
