@@ -89,3 +89,33 @@ class TestAssertionCounting:
     def test_every_chapter_is_readable(self, path):
         chapter = softmax_book.read_chapter(path)
         assert chapter["title"] != path.stem, f"{path.name} has no '# Title' heading"
+
+
+class TestDocstringFixes:
+    def test_absolute_value_bars_are_escaped_outside_math_and_code(self):
+        lines = [
+            "rounding of order eps * |f| / h.",
+            "``|x|`` and :math:`|x|` are left alone.",
+            ".. math:: |x|",
+            "   |y|",
+            ">>> print('|a|')",
+            "|a|",
+            "",
+            "after |q|",
+        ]
+        softmax_book._escape_bars(None, "function", "f", None, None, lines)
+        assert lines == [
+            "rounding of order eps * \\|f\\| / h.",
+            "``|x|`` and :math:`|x|` are left alone.",
+            ".. math:: |x|",
+            "   |y|",
+            ">>> print('|a|')",
+            "|a|",
+            "",
+            "after \\|q\\|",
+        ]
+
+    def test_numbered_references_become_unique_per_object(self):
+        lines = ["See [1]_.", "", ".. [1] A. Author, A paper."]
+        softmax_book._unique_footnotes(None, "function", "softmaxlib.f", None, None, lines)
+        assert lines == ["See [#softmaxlib-f-1]_.", "", ".. [#softmaxlib-f-1] A. Author, A paper."]

@@ -170,25 +170,23 @@ def read_chapter(path: Path) -> dict:
 
 def count_library_tests(root: Path) -> dict:
     """Collect (without running) what ``make test-lib`` and the browser test run."""
-
-    def collect(marker):
-        cmd = [
-            sys.executable, "-m", "pytest", "--collect-only", "-q", "-p", "no:cacheprovider",
-            "--doctest-modules", "-m", marker, "tests", "softmaxlib",
-        ]  # fmt: skip
-        try:
-            done = subprocess.run(cmd, cwd=root, capture_output=True, text=True, timeout=300)
-        except (OSError, subprocess.TimeoutExpired) as exc:
-            return None, f"could not run pytest: {exc}"
+    cmd = [
+        sys.executable, "-m", "pytest", "--collect-only", "-q", "-p", "no:cacheprovider",
+        "--doctest-modules", "tests", "softmaxlib",
+    ]  # fmt: skip
+    problem = None
+    try:
+        done = subprocess.run(cmd, cwd=root, capture_output=True, text=True, timeout=300)
         ids = [line for line in done.stdout.splitlines() if "::" in line]
         if done.returncode not in (0, 5):  # 5: nothing collected
             tail = (done.stdout.strip().splitlines() or ["?"])[-1]
-            return ids, f"pytest reported a collection problem: {tail}"
-        return ids, None
-
-    lib, lib_problem = collect("not browser")
-    browser, browser_problem = collect("browser")
-    lib = lib or []
+            problem = f"pytest reported a collection problem: {tail}"
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        ids, problem = [], f"could not run pytest: {exc}"
+    # One collection (it imports every test module, so it is not free); the browser tests are
+    # the module tests/test_browser.py, marked `browser` as a whole, and make test-lib skips them.
+    browser = [i for i in ids if i.startswith("tests/test_browser.py::")]
+    lib = [i for i in ids if i not in set(browser)]
     doctests = [i for i in lib if i.startswith("softmaxlib/")]
     files = sorted({i.split("::")[0] for i in lib if i.startswith("tests/")})
     return {
@@ -196,9 +194,31 @@ def count_library_tests(root: Path) -> dict:
         "doctests": len(doctests),
         "unit": len(lib) - len(doctests),
         "files": files,
-        "browser": len(browser or []),
-        "problem": lib_problem or browser_problem,
+        "browser": len(browser),
+        "problem": problem,
     }
+
+
+def cached_test_count(root: Path, cache: Path) -> dict:
+    """:func:`count_library_tests`, redone only when a file under tests/ or softmaxlib/ changed.
+
+    Collecting imports every test module (about 20 s on a loaded machine); a warm rebuild of an
+    unchanged book should not pay that.
+    """
+    files = sorted(p for d in ("tests", "softmaxlib") for p in (root / d).rglob("*.py"))
+    files.append(root / "pyproject.toml")
+    key = [[str(p.relative_to(root)), p.stat().st_mtime_ns, p.stat().st_size] for p in files if p.exists()]
+    try:
+        stored = json.loads(cache.read_text())
+        if stored["key"] == key:
+            return stored["result"]
+    except (OSError, ValueError, KeyError):
+        pass
+    result = count_library_tests(root)
+    if not result["problem"]:
+        cache.parent.mkdir(parents=True, exist_ok=True)
+        cache.write_text(json.dumps({"key": key, "result": result}))
+    return result
 
 
 def mathjax_version(root: Path) -> str:
@@ -274,7 +294,7 @@ class VerificationReport(Directive):
         chapters = [read_chapter(p) for p in sorted((root / "notebooks").glob("*.ipynb"))]
         for chapter in chapters:
             env.note_dependency(str(chapter["path"]))
-        tests = count_library_tests(root)
+        tests = cached_test_count(root, Path(env.app.doctreedir).parent / "verification-tests.json")
         now = _dt.datetime.now(_dt.timezone.utc)
         found = env.found_docs
         out: list[nodes.Node] = []
@@ -335,7 +355,7 @@ class VerificationReport(Directive):
 
         for ch in chapters:
             box = nodes.admonition(classes=["dropdown", "note"])
-            box += nodes.title(text=f"What {ch['title']} checks ({ch['total']} checks)")
+            box += nodes.title(text=f"{ch['title']}: what its {ch['total']} checks are")
             if not ch["sections"]:
                 box += _para("This chapter asserts nothing yet.")
             for name, checks in ch["sections"]:
@@ -467,8 +487,15 @@ class SoftmaxlibAPI(Directive):
     def run(self):
         from docutils.statemachine import StringList
 
+        import importlib
+
+        env = self.state.document.settings.env
         out = []
         for package in self.arguments:
+            # Re-read this page whenever any module of the package changes (a new name in
+            # __all__, a new module, an edited docstring), not only the modules already shown.
+            for source in Path(importlib.import_module(package).__file__).parent.glob("*.py"):
+                env.note_dependency(str(source))
             for module, summary, names in public_api(package):
                 section = nodes.section(ids=[nodes.make_id("api-" + module)])
                 section += nodes.title("", "", nodes.literal(text=module))
@@ -524,6 +551,38 @@ def _unique_footnotes(app, what, name, obj, options, lines):
         lines[i] = re.sub(r"\[(\d+)\]_", rf"[#{slug}-\1]_", line)
 
 
+# Inline markup whose text must not be touched: ``literal``, :role:`text`, `interpreted`.
+_INLINE_MARKUP = re.compile(r"(``.+?``|:[\w:+-]+:`[^`]*`|`[^`]*`_{0,2})")
+
+
+def _escape_bars(app, what, name, obj, options, lines):
+    """Escape ``|`` in plain docstring text, where reST would read ``|f|`` as a substitution.
+
+    Docstrings write absolute values as ``|f|``; reST has no substitution of that name and fails
+    the strict build. Math (``.. math::`` blocks, :math: roles), literals and tables are left alone.
+    """
+    math_indent, in_doctest = None, False
+    for i, line in enumerate(lines):
+        stripped = line.lstrip()
+        indent = len(line) - len(stripped)
+        in_doctest = bool(stripped) and (in_doctest or stripped.startswith(">>>"))
+        if in_doctest:
+            continue  # a doctest block runs to the next blank line and is literal
+        if math_indent is not None:
+            if stripped and indent <= math_indent:
+                math_indent = None
+            else:
+                continue
+        if stripped.startswith(".. math::") or stripped.endswith("::"):
+            if stripped.startswith(".. math::") or stripped.endswith("::"):
+                math_indent = indent
+            continue
+        if "|" not in line or stripped.startswith(("|", "+-", "+=")):
+            continue
+        parts = _INLINE_MARKUP.split(line)
+        lines[i] = "".join(p if k % 2 else re.sub(r"(?<!\\)\|", r"\\|", p) for k, p in enumerate(parts))
+
+
 # --------------------------------------------------------------------------------------------
 # One copy of each inline script.
 
@@ -561,5 +620,6 @@ def setup(app):
     app.connect("env-get-outdated", _report_docs_outdated)
     app.connect("env-purge-doc", _purge)
     app.connect("autodoc-process-docstring", _unique_footnotes)
+    app.connect("autodoc-process-docstring", _escape_bars)
     app.connect("html-page-context", _dedupe_scripts)
     return {"version": "1.0", "parallel_read_safe": False, "parallel_write_safe": True}
