@@ -12,15 +12,17 @@ index of the maximum and ``s = sum_{i != k} exp(x_i - x_k)``,
     log_softmax(x) = (x - x_k) - log1p(s)
 
 Using ``log1p(s)`` rather than ``log(1 + s)`` keeps the log-probability of a dominant entry
-accurate when ``s`` is tiny. Two refinements go beyond the paper:
+accurate when ``s`` is tiny. In detail:
 
-* the sum ``s`` excludes the maximum's own term (exactly 1), so no ``1 + s - 1`` cancellation
-  ever happens;
+* softmax divides by the full sum ``S = 1 + s``, which needs no care;
+* log_softmax and logsumexp use ``log(S)`` when ``S >= 2`` (no entry dominates, so ``log S``
+  is well conditioned) and otherwise ``log1p(s)`` with ``s`` summed without the maximum's own
+  term, so no ``1 + s`` is ever rounded;
 * in float64, ``x_i - x_k`` is rounded, and ``exp`` turns an absolute error ``delta`` of its
-  argument into a relative error ``delta`` of its value. When one entry dominates (``s < 1``),
-  the rounding error of every difference is recovered exactly with Knuth's TwoSum and fed back
-  as ``exp(d + err) = exp(d) (1 + err)``, so ``log1p(s)`` is accurate to a few ulps however
-  far apart the entries are. (float16 and float32 differences are exact in float64.)
+  argument into a relative error ``delta`` of its value. In those dominated rows the rounding
+  error of every difference is recovered exactly with Knuth's TwoSum and fed back as
+  ``exp(d + err) = exp(d) (1 + err)``, so ``log1p(s)`` is accurate to a few ulps however far
+  apart the entries are. (float16 and float32 differences are exact in float64.)
 
 Rows are processed in cache-sized blocks, in place where possible, so that the peak extra
 memory stays near one output and float32 input is upcast one block at a time.
