@@ -19,6 +19,9 @@ How the kernels are made fast without giving up accuracy:
   4e-18; degree 9 for float32 output, below 7e-12) and the factor 2**k assembled from its
   bits. Its error is below 1 ulp of float64, as for libm; arguments below -708, whose results
   are subnormal or 0, are recomputed with libm's ``exp``.
+* ``error_model="numpy"``: a division by zero follows IEEE (it cannot happen here: the
+  temperature is positive and the denominators are at least 1) instead of raising, so the
+  divisions carry no check that would stop LLVM from vectorising their loops.
 * The only fast-math flag anywhere is ``reassoc`` on the sum of each block of 128 terms, so
   that it vectorises (the same freedom numpy's pairwise sum takes); the block sums are then
   added with compensation (Neumaier), so the sum is at least as accurate as numpy's.
@@ -34,13 +37,13 @@ _R_MIN = -708.0  # below this, exp(r) is subnormal and the 2**k trick does not a
 _BLOCK = 128
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True, inline="always", error_model="numpy")
 def _key(b, w):
     """Map the w-bit pattern ``b`` of a float to an int64 that orders like the float."""
     return np.int64(b) ^ ((np.int64(b) >> (w - 1)) & ((np.int64(1) << (w - 1)) - 1))
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True, inline="always", error_model="numpy")
 def _row_stats(xr, xir, w):
     """Return (max, index of its first occurrence, smallest key) of one row."""
     n = xr.shape[0]
@@ -62,7 +65,7 @@ def _row_stats(xr, xir, w):
     return m, first, kmin
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True, inline="always", error_model="numpy")
 def _shifted(xr, i, m, t):
     """(x_i - m) / t in float64, as softmaxlib.core computes it (no division when t is 1)."""
     r = np.float64(xr[i]) - m
@@ -71,7 +74,7 @@ def _shifted(xr, i, m, t):
     return r
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True, inline="always", error_model="numpy")
 def _poly(y, w):
     """exp(y) for |y| <= ln2/2: Taylor to degree 13 (float64 output) or 9 (float32 output).
 
@@ -95,7 +98,7 @@ def _poly(y, w):
     return p * y + 1.0
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True, inline="always", error_model="numpy")
 def _exp_parts(xr, m, t, buf, bits, w):
     """Split exp((x_i - m) / t) = buf[i] * 2**k_i, storing the bits of 2**k_i in ``bits``.
 
@@ -120,7 +123,7 @@ def _exp_parts(xr, m, t, buf, bits, w):
                 bits[i] = np.int64(1023) << 52  # 2**0
 
 
-@njit(cache=True, fastmath={"reassoc"})
+@njit(cache=True, fastmath={"reassoc"}, error_model="numpy")
 def _block_sums(buf, scale, sums):
     """Store the sum of buf * scale over each block of 128 in ``sums`` (vectorised).
 
@@ -135,7 +138,7 @@ def _block_sums(buf, scale, sums):
         sums[b] = s
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True, inline="always", error_model="numpy")
 def _sum(buf, scale, sums):
     """Sum buf * scale: blocks of 128 (vectorised), the block sums with compensation."""
     _block_sums(buf, scale, sums)
@@ -150,7 +153,7 @@ def _sum(buf, scale, sums):
     return total + comp
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True, inline="always", error_model="numpy")
 def _shift_error_term(xr, m, t, k, buf, scale):
     """Sum of e_i * err_i / t over i != k, err_i the rounding error of x_i - m (TwoSum).
 
@@ -171,7 +174,7 @@ def _shift_error_term(xr, m, t, k, buf, scale):
     return c
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True, inline="always", error_model="numpy")
 def _count_posinf(xr):
     c = 0
     for i in range(xr.shape[0]):
@@ -179,72 +182,85 @@ def _count_posinf(xr):
     return c
 
 
-@njit(cache=True, parallel=True)
-def softmax_rows(x, xi, out, t, blocks, w, kninf):
-    """Row-wise softmax of the C-contiguous 2-D ``x`` into ``out``, at temperature ``t``.
+@njit(cache=True, error_model="numpy")
+def softmax_block(x, xi, out, t, w, kninf, start, stop):
+    """Softmax of rows ``start:stop`` of the C-contiguous 2-D ``x`` into ``out``, at temperature ``t``.
 
-    ``xi`` is ``x`` viewed as w-bit integers, ``kninf`` the key of -inf, and ``blocks`` the
-    number of contiguous runs of rows (one per thread, 1 <= blocks <= rows).
+    ``xi`` is ``x`` viewed as w-bit integers and ``kninf`` the key of -inf.
     """
-    n_rows, n = x.shape
-    for b in prange(blocks):
-        buf = np.empty(n, dtype=np.float64)
-        bits = np.empty(n, dtype=np.int64)
-        sums = np.empty((n + _BLOCK - 1) // _BLOCK, dtype=np.float64)
-        for r in range(b * n_rows // blocks, (b + 1) * n_rows // blocks):
-            xr = x[r]
-            outr = out[r]
-            m, k, kmin = _row_stats(xr, xi[r], w)
-            if m != m or kmin < kninf or m == -np.inf:
-                # NaN propagates; an all -inf row has no probabilities (NaN, like scipy).
-                outr[:] = np.nan
-            elif m == np.inf:
-                # +inf entries share the probability equally; every finite entry gets 0.
-                share = 1.0 / _count_posinf(xr)
+    n = x.shape[1]
+    buf = np.empty(n, dtype=np.float64)
+    bits = np.empty(n, dtype=np.int64)
+    sums = np.empty((n + _BLOCK - 1) // _BLOCK, dtype=np.float64)
+    for r in range(start, stop):
+        xr = x[r]
+        outr = out[r]
+        m, k, kmin = _row_stats(xr, xi[r], w)
+        if m != m or kmin < kninf or m == -np.inf:
+            # NaN propagates; an all -inf row has no probabilities (NaN, like scipy).
+            outr[:] = np.nan
+        elif m == np.inf:
+            # +inf entries share the probability equally; every finite entry gets 0.
+            share = 1.0 / _count_posinf(xr)
+            for i in range(n):
+                outr[i] = share if xr[i] == np.inf else 0.0
+        else:
+            _exp_parts(xr, m, t, buf, bits, w)
+            scale = bits.view(np.float64)
+            buf[k] = 0.0  # leave the maximum's own term out of s ...
+            d = 1.0 + _sum(buf, scale, sums)
+            buf[k] = 1.0  # ... it is exp(0) = 1 exactly
+            if w == 64:
                 for i in range(n):
-                    outr[i] = share if xr[i] == np.inf else 0.0
+                    outr[i] = (buf[i] * scale[i]) / d
             else:
-                _exp_parts(xr, m, t, buf, bits, w)
-                scale = bits.view(np.float64)
-                buf[k] = 0.0  # leave the maximum's own term out of s ...
-                d = 1.0 + _sum(buf, scale, sums)
-                buf[k] = 1.0  # ... it is exp(0) = 1 exactly
-                if w == 64:
-                    for i in range(n):
-                        outr[i] = (buf[i] * scale[i]) / d
-                else:
-                    # Rounded to float32 afterwards, the reciprocal's extra float64 rounding
-                    # is invisible, and a multiplication is far cheaper than a division.
-                    inv = 1.0 / d
-                    for i in range(n):
-                        outr[i] = (buf[i] * scale[i]) * inv
+                # Rounded to float32 afterwards, the reciprocal's extra float64 rounding is
+                # invisible, and a multiplication is far cheaper than a division.
+                inv = 1.0 / d
+                for i in range(n):
+                    outr[i] = (buf[i] * scale[i]) * inv
 
 
-@njit(cache=True, parallel=True)
-def log_softmax_rows(x, xi, out, t, blocks, w, kninf):
-    """Row-wise log-softmax of the C-contiguous 2-D ``x`` into ``out`` (as :func:`softmax_rows`)."""
-    n_rows, n = x.shape
+@njit(cache=True, error_model="numpy")
+def log_softmax_block(x, xi, out, t, w, kninf, start, stop):
+    """Log-softmax of rows ``start:stop`` of ``x`` into ``out`` (as :func:`softmax_block`)."""
+    n = x.shape[1]
+    buf = np.empty(n, dtype=np.float64)
+    bits = np.empty(n, dtype=np.int64)
+    sums = np.empty((n + _BLOCK - 1) // _BLOCK, dtype=np.float64)
+    for r in range(start, stop):
+        xr = x[r]
+        outr = out[r]
+        m, k, kmin = _row_stats(xr, xi[r], w)
+        if m != m or kmin < kninf or m == -np.inf:
+            outr[:] = np.nan
+        elif m == np.inf:
+            top = -np.log(np.float64(_count_posinf(xr)))
+            for i in range(n):
+                outr[i] = top if xr[i] == np.inf else -np.inf
+        else:
+            _exp_parts(xr, m, t, buf, bits, w)
+            scale = bits.view(np.float64)
+            buf[k] = 0.0
+            s = _sum(buf, scale, sums)
+            if w == 64 and s < 1.0:
+                s += _shift_error_term(xr, m, t, k, buf, scale)
+            lse = np.log1p(s)
+            for i in range(n):
+                outr[i] = _shifted(xr, i, m, t) - lse
+
+
+@njit(cache=True, parallel=True, error_model="numpy")
+def softmax_rows(x, xi, out, t, w, kninf, blocks):
+    """:func:`softmax_block` over ``blocks`` contiguous runs of rows, spread over the threads."""
+    n_rows = x.shape[0]
     for b in prange(blocks):
-        buf = np.empty(n, dtype=np.float64)
-        bits = np.empty(n, dtype=np.int64)
-        sums = np.empty((n + _BLOCK - 1) // _BLOCK, dtype=np.float64)
-        for r in range(b * n_rows // blocks, (b + 1) * n_rows // blocks):
-            xr = x[r]
-            outr = out[r]
-            m, k, kmin = _row_stats(xr, xi[r], w)
-            if m != m or kmin < kninf or m == -np.inf:
-                outr[:] = np.nan
-            elif m == np.inf:
-                top = -np.log(np.float64(_count_posinf(xr)))
-                for i in range(n):
-                    outr[i] = top if xr[i] == np.inf else -np.inf
-            else:
-                _exp_parts(xr, m, t, buf, bits, w)
-                scale = bits.view(np.float64)
-                buf[k] = 0.0
-                s = _sum(buf, scale, sums)
-                if w == 64 and s < 1.0:
-                    s += _shift_error_term(xr, m, t, k, buf, scale)
-                lse = np.log1p(s)
-                for i in range(n):
-                    outr[i] = _shifted(xr, i, m, t) - lse
+        softmax_block(x, xi, out, t, w, kninf, b * n_rows // blocks, (b + 1) * n_rows // blocks)
+
+
+@njit(cache=True, parallel=True, error_model="numpy")
+def log_softmax_rows(x, xi, out, t, w, kninf, blocks):
+    """:func:`log_softmax_block` over ``blocks`` contiguous runs of rows, spread over the threads."""
+    n_rows = x.shape[0]
+    for b in prange(blocks):
+        log_softmax_block(x, xi, out, t, w, kninf, b * n_rows // blocks, (b + 1) * n_rows // blocks)

@@ -163,6 +163,13 @@ def _run(x, axis, temperature, log):
     return restore(out)
 
 
+#: Inputs smaller than this many elements run on the calling thread only.
+_PARALLEL_MIN_SIZE = 1 << 16
+
+#: Blocks of rows per thread: more than one, so that the work balances on a busy machine.
+_BLOCKS_PER_THREAD = 8
+
+
 def _launch(rows, out, t, log):
     import numba  # loaded here, on first use: importing it takes a while
 
@@ -171,6 +178,13 @@ def _launch(rows, out, t, log):
     w = 8 * rows.dtype.itemsize
     ints = rows.view(np.int32 if w == 32 else np.int64)
     kninf = _key(np.array(-np.inf, dtype=rows.dtype).view(ints.dtype), w)
-    blocks = min(rows.shape[0], numba.get_num_threads())
+    n_rows = rows.shape[0]
+    threads = numba.get_num_threads()
+    if rows.size < _PARALLEL_MIN_SIZE or threads == 1 or n_rows == 1:
+        block = kernels.log_softmax_block if log else kernels.softmax_block
+        block(rows, ints, out, t, w, kninf, 0, n_rows)
+        return
+    blocks = min(n_rows, _BLOCKS_PER_THREAD * threads)
     kernel = kernels.log_softmax_rows if log else kernels.softmax_rows
-    kernel(rows, ints, out, t, blocks, w, kninf)
+    with numba.parallel_chunksize(1):
+        kernel(rows, ints, out, t, w, kninf, blocks)

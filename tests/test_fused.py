@@ -11,7 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from numpy.testing import assert_allclose, assert_array_equal
 
-from softmaxlib import core, fused_log_softmax, fused_softmax
+from softmaxlib import core, fused, fused_log_softmax, fused_softmax
 from softmaxlib.accuracy import error_in_eps, exact_log_softmax, exact_softmax
 
 from strategies import axes_for, dominated_rows, finite_scores, shapes
@@ -62,6 +62,14 @@ class TestFusedSoftmax:
     def test_edge_rows_match_core(self, dtype):
         x = _edge_rows(dtype)
         _agree(fused_softmax(x), core.softmax(x), dtype, TOL)
+
+    @pytest.mark.parametrize("dtype", KERNEL_DTYPES)
+    def test_threaded_path_matches_core(self, dtype):
+        # 280 x 300 entries is above fused._PARALLEL_MIN_SIZE: the rows go to the threads.
+        x = np.tile(_edge_rows(dtype), (20, 1))
+        assert x.size >= fused._PARALLEL_MIN_SIZE
+        _agree(fused_softmax(x), core.softmax(x), dtype, TOL)
+        _agree(fused_log_softmax(x), core.log_softmax(x), dtype, TOL)
 
     def test_issue_examples(self):
         # softmaxlib.core's docstring examples, computed there with numpy.
