@@ -7,7 +7,7 @@ every other request aborted, and each page must:
 * make no request that would leave the machine;
 * log no console error (apart from the allow-list below, each entry with its reason);
 * render its mathematics: every math element holds a MathJax container, and none is an error;
-* load every image;
+* load every image (and, in a chapter, give every figure a caption and alt text);
 * have navigation (previous/next, sidebar, header) and in-page links that point to files and
   anchors that exist.
 
@@ -284,6 +284,11 @@ def test_page_works_offline(visit, relpath):
 
     if relpath in CHAPTERS:
         problems["download"] = check_download(v)
+        problems["figures without a caption or alt text"] = page.evaluate(
+            """() => [...document.querySelectorAll('main img')]
+                .filter(i => !i.alt || !i.closest('figure')?.querySelector('figcaption'))
+                .map(i => i.src.split('/').pop())"""
+        )
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=SCREENSHOTS / (Path(relpath).stem + ".png"), full_page=True)
 

@@ -121,10 +121,12 @@ def read_chapter(path: Path) -> dict:
     title, label, section = path.stem, None, "(before the first heading)"
     in_solution = False
     sections: list[tuple[str, list[dict]]] = []
-    n_code = n_figures = 0
+    n_code = n_figures = n_exercises = 0
+    headings: set[str] = set()
     for cell in nb.get("cells", []):
         source = "".join(cell.get("source", []))
         if cell.get("cell_type") == "markdown":
+            n_exercises += len(re.findall(r"^(?:```|:::)\{exercise\}", source, re.M))
             if "{solution-start}" in source:
                 in_solution = True
             if "{solution-end}" in source:
@@ -133,6 +135,7 @@ def read_chapter(path: Path) -> dict:
                 if m := re.match(r"\((ch-[^)]+)\)=\s*$", line) if label is None else None:
                     label = m.group(1)
                 if m := re.match(r"(#{1,3})\s+(.*\S)", line):
+                    headings.add(m.group(2).strip().lower())
                     if m.group(1) == "#" and title == path.stem:
                         title = m.group(2)
                     else:
@@ -157,6 +160,8 @@ def read_chapter(path: Path) -> dict:
         "label": label,
         "code_cells": n_code,
         "figures": n_figures,
+        "exercises": n_exercises,
+        "missing": [h for h in ("Overview", "Summary", "Exercises") if h.lower() not in headings],
         "sections": sections,
         "total": total,
         "asserts": sum(a["kind"] == "assert" for _, c in sections for a in c),
@@ -331,6 +336,7 @@ class VerificationReport(Directive):
                     str(ch["testing"]),
                     str(ch["total"]),
                     str(ch["figures"]),
+                    str(ch["exercises"]),
                 ]
             )
         if chapters:
@@ -339,17 +345,26 @@ class VerificationReport(Directive):
                     _para(nodes.strong(text="All chapters")),
                     *(
                         _para(nodes.strong(text=str(sum(ch[k] for ch in chapters))))
-                        for k in ("code_cells", "asserts", "testing", "total", "figures")
+                        for k in ("code_cells", "asserts", "testing", "total", "figures", "exercises")
                     ),
                 ]
             )
             out.append(
                 _table(
-                    ["Chapter", "Code cells", "assert", "np.testing", "Checks", "Figures"],
+                    ["Chapter", "Code cells", "assert", "np.testing", "Checks", "Figures", "Exercises"],
                     rows,
-                    [40, 12, 10, 12, 10, 10],
+                    [34, 10, 9, 11, 9, 9, 10],
                 )
             )
+            incomplete = [ch for ch in chapters if ch["missing"]]
+            if incomplete:
+                out.append(
+                    _para(
+                        "Not yet in the book's chapter shape (an Overview, a Summary and Exercises): "
+                        + "; ".join(f"{ch['title']} lacks {', '.join(ch['missing'])}" for ch in incomplete)
+                        + "."
+                    )
+                )
         else:
             out.append(_para("No chapter notebooks exist yet."))
 
