@@ -23,6 +23,7 @@ __all__ = [
     "shifted_logsumexp",
     "log_of_softmax",
     "wrong_shift_softmax",
+    "naive_online_logsumexp",
 ]
 
 
@@ -457,3 +458,41 @@ def wrong_shift_softmax(x, C, axis=-1):
     arr = as_float_array(x)
     axes = _axes(arr, axis)
     return np.exp(arr + C) / np.sum(np.exp(arr) + C, axis=axes, keepdims=True)
+
+
+# Softmax at scale (chapter 10): the online normaliser taken literally.
+
+
+def naive_online_logsumexp(chunks):
+    r"""Stream logsumexp with the merge :math:`d\,e^{m - M} + d'\,e^{m' - M}` taken literally.
+
+    Starts from (m, d) = (-inf, 0) and summarises each chunk as (max, sum(exp(x - max))).
+
+    Returns
+    -------
+    lse : float
+        Correct for finite chunks. A chunk that is entirely -inf (padding, a masked block, or
+        simply a leading -inf when the chunks are single elements) has the summary
+        ``sum(exp(-inf - (-inf)))`` = NaN, and the NaN spreads to the result, with an
+        "invalid value" RuntimeWarning. :func:`softmaxlib.streaming_logsumexp` treats
+        (-inf, 0) as the identity of the merge instead.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from softmaxlib.naive import naive_online_logsumexp
+    >>> print(round(float(naive_online_logsumexp([[1.0, 2.0], [3.0]])), 6))
+    3.407606
+    >>> with np.errstate(invalid="ignore"):
+    ...     print(float(naive_online_logsumexp([[-np.inf], [1.0, 2.0]])))
+    nan
+    """
+    m, d = -np.inf, 0.0
+    for chunk in chunks:
+        arr = as_float_array(chunk)
+        mc = np.max(arr)
+        dc = np.sum(np.exp(arr - mc))
+        big = max(m, mc)
+        d = d * np.exp(m - big) + dc * np.exp(mc - big)
+        m = big
+    return m + np.log(d)
