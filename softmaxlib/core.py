@@ -55,7 +55,8 @@ def _to_rows(x, axis):
         # A scalar is a single element: only the whole-array axes make sense for it.
         if axis not in (None, -1, 0, ()):
             normalize_axes(axis, 0)  # raises the usual AxisError
-        return x.reshape(1, 1), (lambda r: r.reshape(())), ()
+        # A 0-d result is returned as a numpy scalar, as numpy and scipy do.
+        return x.reshape(1, 1), (lambda r: r.reshape(())[()]), ()
 
     axes = normalize_axes(axis, x.ndim)
     dest = tuple(range(x.ndim - len(axes), x.ndim))
@@ -160,7 +161,7 @@ def _real_rows(rows, kind, *, out_dtype, temperature=1.0, compensate=False):
             np.divide(e, total[:, None], out=out[r0:r1])
             continue
         L = np.log(total)
-        dom = np.flatnonzero((total < 2.0) & ~bad)
+        dom = np.flatnonzero((total < 1.0 + _COMPENSATE_BELOW) & ~bad)
         if dom.size:
             # One entry dominates: log(1 + s) would round 1 + s, so sum the others alone.
             xs = xb[dom].astype(wdt)
