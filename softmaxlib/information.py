@@ -178,9 +178,12 @@ def maxent_distribution(energies, mean_energy):
     if mean == hi:
         return hardmax(E), -np.inf
 
-    span = hi - lo
-    e = (E - lo) / span  # in [0, 1], min 0 and max 1
-    t = (mean - lo) / span  # strictly inside (0, 1)
+    # Scale by the largest magnitude first, so that hi - lo cannot overflow (or be subnormal).
+    scale = max(abs(lo), abs(hi))
+    lo_s, hi_s = lo / scale, hi / scale
+    span = hi_s - lo_s
+    e = (E / scale - lo_s) / span  # in [0, 1], min 0 and max 1
+    t = (mean / scale - lo_s) / span  # inside [0, 1]; the search below copes with rounding to 0 or 1
     g0 = _mean_gap(0.0, e, t)
     if g0 == 0.0:
         return softmax(np.zeros_like(E)), 0.0
@@ -195,4 +198,4 @@ def maxent_distribution(energies, mean_energy):
         _mean_gap, min(a, b), max(a, b), args=(e, t), xtol=1e-300, rtol=4 * np.finfo(float).eps,
         maxiter=500,
     )
-    return softmax(-u * e), u / span
+    return softmax(-u * e), u / span / scale

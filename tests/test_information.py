@@ -143,6 +143,18 @@ class TestMaxentDistribution:
         assert np.isfinite(beta) and beta > 20
         assert p @ [0.0, 1.0, 2.0] == pytest.approx(1e-10, rel=1e-9)
 
+    def test_energies_near_the_float_limits(self):
+        # hi - lo would overflow here; the energies are scaled first (warnings are errors).
+        E = np.array([1.7e308, -1.7e308])
+        p, beta = maxent_distribution(E, 1e308)
+        np.testing.assert_allclose(p, [(1 + 1e308 / 1.7e308) / 2, (1 - 1e308 / 1.7e308) / 2], rtol=1e-12)
+        assert beta < 0
+        # Tiny energies: the same distribution as for (0, 1, 2), beta scaled by 1e300.
+        p_small, beta_small = maxent_distribution([0.0, 1e-300, 2e-300], 5e-301)
+        p_unit, beta_unit = maxent_distribution([0.0, 1.0, 2.0], 0.5)
+        np.testing.assert_allclose(p_small, p_unit, rtol=1e-12)
+        assert beta_small * 1e-300 == pytest.approx(beta_unit, rel=1e-12)
+
     def test_single_state_and_equal_energies(self):
         p, beta = maxent_distribution([3.0], 3.0)
         assert beta == 0.0 and p.tolist() == [1.0]
