@@ -116,7 +116,8 @@ def sigmoid(x):
 def relu(x):
     r"""Return the rectified linear unit of ``x``: ``max(0, x)`` elementwise.
 
-    .. math:: \operatorname{ReLU}(x) = \max(0, x) = \begin{cases} x & x > 0 \\ 0 & x \le 0 \end{cases}
+    .. math::
+        \operatorname{ReLU}(x) = \max(0, x) = \begin{cases} x & x > 0 \\ 0 & x \le 0 \end{cases}
 
     Parameters
     ----------

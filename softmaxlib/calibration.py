@@ -23,7 +23,9 @@ def _check(probs, labels):
         raise ValueError(f"probs must have shape (n, n_classes) with n > 0, got {p.shape}")
     y = np.asarray(labels)
     if y.dtype.kind not in "iu" or y.shape != (p.shape[0],):
-        raise ValueError(f"labels must be {p.shape[0]} integer class labels, got {y.dtype} {y.shape}")
+        raise ValueError(
+            f"labels must be {p.shape[0]} integer class labels, got {y.dtype} {y.shape}"
+        )
     return p, y
 
 

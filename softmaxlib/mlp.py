@@ -225,10 +225,14 @@ class MLP:
     def __init__(self, sizes, *, activation="relu", init=None, seed=0):
         sizes = tuple(sizes)
         if len(sizes) < 2:
-            raise ValueError(f"sizes must list at least an input and an output width, got {sizes!r}")
+            raise ValueError(
+                f"sizes must list at least an input and an output width, got {sizes!r}"
+            )
         sizes = tuple(_check_positive_int(s, "every entry of sizes") for s in sizes)
         if activation not in _ACTIVATIONS:
-            raise ValueError(f"activation must be one of {sorted(_ACTIVATIONS)}, got {activation!r}")
+            raise ValueError(
+                f"activation must be one of {sorted(_ACTIVATIONS)}, got {activation!r}"
+            )
         init = _DEFAULT_INIT[activation] if init is None else init
         rng = np.random.default_rng(seed)
         self.sizes, self.activation, self.init = sizes, activation, init
@@ -414,7 +418,9 @@ def train(model, X, y, *, optimizer, epochs, batch_size=32, seed=0, validation=N
     X = model._check_input(X)
     y = np.asarray(y)
     if y.shape != (X.shape[0],):
-        raise ValueError(f"y must hold one label per row of X, shape ({X.shape[0]},), got {y.shape}")
+        raise ValueError(
+            f"y must hold one label per row of X, shape ({X.shape[0]},), got {y.shape}"
+        )
     epochs = int(epochs)
     if epochs < 0:
         raise ValueError(f"epochs must be a non-negative integer, got {epochs!r}")
@@ -443,7 +449,9 @@ def train(model, X, y, *, optimizer, epochs, batch_size=32, seed=0, validation=N
 def numerical_gradient(f, p, eps=1e-6):
     r"""Estimate the gradient of the scalar function ``f()`` with respect to the array ``p``.
 
-    .. math:: \frac{\partial f}{\partial p_i} \approx \frac{f(p + \epsilon e_i) - f(p - \epsilon e_i)}{2\epsilon}
+    .. math::
+        \frac{\partial f}{\partial p_i}
+        \approx \frac{f(p + \epsilon e_i) - f(p - \epsilon e_i)}{2\epsilon}
 
     ``p`` is perturbed in place, one entry at a time, and restored. The central difference has
     error O(eps^2) plus rounding of order (machine epsilon * |f|) / eps.

@@ -87,7 +87,8 @@ class TestMLP:
     def test_predict_proba_is_softmax_of_logits(self):
         net = MLP((3, 4, 2), seed=0)
         X = np.eye(3)
-        np.testing.assert_array_equal(net.predict_proba(X, temperature=2.0), softmax(net.forward(X) / 2.0))
+        expected = softmax(net.forward(X) / 2.0)
+        np.testing.assert_array_equal(net.predict_proba(X, temperature=2.0), expected)
 
     def test_default_init_follows_activation(self):
         assert MLP((2, 2), activation="relu").init == "he"
@@ -150,7 +151,9 @@ class TestTrain:
     def _run(self, optimizer):
         X, y = _blobs()
         net = MLP((2, 16, 3), seed=0)
-        history = train(net, X, y, optimizer=optimizer, epochs=15, batch_size=8, seed=0, validation=(X, y))
+        history = train(
+            net, X, y, optimizer=optimizer, epochs=15, batch_size=8, seed=0, validation=(X, y)
+        )
         return net, history
 
     def test_learns_separable_blobs(self):
