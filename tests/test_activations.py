@@ -9,6 +9,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from strategies import finite_scores
+
 from softmaxlib import (
     identity,
     naive_sigmoid,
@@ -57,6 +59,17 @@ class TestCommon:
         for bad in ([1 + 2j], [True, False], ["a"]):
             with pytest.raises(TypeError, match="x must"):
                 f(bad)
+
+
+@given(finite_scores())
+def test_fuzz_ranges_dtypes_and_no_warnings(x):
+    # any finite array of any float dtype, from 1e-30 to 1e300 in scale; warnings are errors
+    s, r, g = sigmoid(x), relu(x), sigmoid_grad(x)
+    assert s.dtype == r.dtype == g.dtype == x.dtype and s.shape == x.shape
+    assert np.all((s >= 0) & (s <= 1))
+    assert np.all(r >= 0) and np.all(r[x > 0] == x[x > 0])
+    assert np.all((g >= 0) & (g <= 0.25))
+    np.testing.assert_array_equal(relu_grad(x), step(x))
 
 
 class TestStep:
