@@ -6,6 +6,7 @@
 """
 
 import inspect
+import re
 import json
 import sys
 from pathlib import Path
@@ -119,3 +120,30 @@ class TestDocstringFixes:
         lines = ["See [1]_.", "", ".. [1] A. Author, A paper."]
         softmax_book._unique_footnotes(None, "function", "softmaxlib.f", None, None, lines)
         assert lines == ["See [#softmaxlib-f-1]_.", "", ".. [#softmaxlib-f-1] A. Author, A paper."]
+
+
+class TestErrata:
+    """book/errata.md and the chapters' `(errata-...)=` labels agree, both ways."""
+
+    PAGE = (ROOT / "book" / "errata.md").read_text()
+
+    @staticmethod
+    def chapter_labels():
+        found = {}
+        for path in sorted((ROOT / "notebooks").glob("*.ipynb")):
+            for cell in json.loads(path.read_text())["cells"]:
+                if cell["cell_type"] == "markdown":
+                    for label in re.findall(r"^\((errata-[\w-]+)\)=", "".join(cell["source"]), re.M):
+                        found[label] = path.name
+        return found
+
+    def test_every_erratum_links_a_demonstration_that_exists(self):
+        linked = re.findall(r"\{errata-demo\}`[^`<]*<([\w-]+)>`", self.PAGE)
+        assert linked, "the errata page links no demonstration"
+        missing = sorted(set(linked) - set(self.chapter_labels()))
+        assert missing == [], "errata labels that no chapter defines"
+
+    def test_every_demonstration_in_a_chapter_is_on_the_errata_page(self):
+        linked = set(re.findall(r"<([\w-]+)>`", self.PAGE))
+        unlisted = {k: v for k, v in self.chapter_labels().items() if k not in linked}
+        assert unlisted == {}, "chapters demonstrate mistakes that book/errata.md does not list"

@@ -323,6 +323,15 @@ def test_identity_title_logo_favicon(visit):
     assert logo and logo > 0
 
 
+def test_errata_link_every_demonstration(visit):
+    v = visit("book/errata.html")
+    pending = v.page.evaluate("() => [...document.querySelectorAll('.errata-pending')].map(e => e.textContent)")
+    assert pending == [], "errata whose demonstrating chapter is not in the built book"
+    links = v.page.evaluate("() => [...document.querySelectorAll('main a.reference.internal')].map(a => a.href)")
+    assert sum("notebooks/" in href for href in links) >= 8
+    assert all(broken_link(v.url, href) is None for href in links)
+
+
 def test_api_reference_documents_every_public_name(visit):
     import softmaxlib
     import softmaxlib.plotting
