@@ -724,3 +724,27 @@ class TestRealLogits:
         assert ours.max() <= LOG_BOUND
         # scipy's log(1 + s) costs hundreds of eps on these confident rows; ours does not.
         assert ours.max() < theirs.max()
+
+
+# ============================================================================================
+# Blocks: large inputs are processed in blocks of rows; the result must not depend on that.
+
+
+class TestBlocks:
+    @pytest.mark.parametrize("dtype", [np.float32, np.float64])
+    def test_block_boundaries_change_nothing(self, dtype):
+        rng = np.random.default_rng(12)
+        x = (5.0 * rng.standard_normal((300, 700))).astype(dtype)  # about 3 blocks
+        x[7, 3] += 80.0             # dominated rows, in different blocks
+        x[150, :] -= 60.0
+        x[150, 10] = 40.0
+        x[222, 5] = np.nan          # non-finite rows are repaired block by block
+        x[223, 9] = np.inf
+        x[299, :] = -np.inf
+        for f in (softmax, log_softmax):
+            whole = f(x)
+            rowwise = np.stack([f(row) for row in x])
+            assert_array_equal(whole, rowwise)
+        assert_array_equal(logsumexp(x), np.array([logsumexp(row) for row in x], dtype=dtype))
+        assert_array_equal(softmax(x, temperature=3.0), np.stack([softmax(r, temperature=3.0) for r in x]))
+        assert_array_equal(softmax(x.T, axis=0), softmax(x).T)
