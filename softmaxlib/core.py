@@ -463,7 +463,7 @@ def log_softmax(x, axis=-1, *, temperature=1.0, where=None):
     return restore(_softmax_rows(rows, mask, t, log=True))
 
 
-def logsumexp(x, axis=-1, *, b=None, keepdims=False, return_sign=False):
+def logsumexp(x, axis=-1, *, b=None, keepdims=False, return_sign=False, where=None):
     r"""Compute ``log(sum(b * exp(x)))`` along ``axis`` without overflow, accurately.
 
     .. math:: \operatorname{lse}(x) = \log\sum_j b_j e^{x_j}
@@ -486,6 +486,9 @@ def logsumexp(x, axis=-1, *, b=None, keepdims=False, return_sign=False):
     return_sign : bool, optional
         If True, return ``(log|sum|, sign)``. The default, False, returns only the log, and
         NaN where the weighted sum is negative.
+    where : array_like of bool, optional
+        Which elements take part, broadcast against ``x`` (as in ``jax.nn.logsumexp``): a
+        False entry is left out exactly like a weight of 0. The default, None, uses all.
 
     Returns
     -------
@@ -539,6 +542,9 @@ def logsumexp(x, axis=-1, *, b=None, keepdims=False, return_sign=False):
     -inf 0.0
     """
     a = as_float_array(x)
+    if where is not None:
+        mask = _as_mask(where, np.broadcast_shapes(a.shape, np.shape(where)))
+        b = mask if b is None else np.where(mask, _as_weights(b), 0)
     if b is not None:
         w = _as_weights(b)
         dtype = np.result_type(a.dtype, w.dtype)

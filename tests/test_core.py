@@ -488,6 +488,16 @@ class TestLogsumexp:
         assert val == np.inf
         assert sign == sign_ref
 
+    def test_where_is_a_zero_weight(self):
+        # As jax.nn.logsumexp(..., where=): masked entries (even inf/NaN) are left out.
+        x = np.array([[1.0, np.inf, 2.0], [np.nan, 0.0, 0.0]])
+        mask = np.array([[True, False, True], [False, True, True]])
+        assert_allclose(logsumexp(x, where=mask), [np.logaddexp(1.0, 2.0), np.log(2.0)], rtol=1e-15)
+        assert_allclose(logsumexp(x, where=mask, b=[2.0, 5.0, 2.0]), [np.log(2) + np.logaddexp(1.0, 2.0), np.log(7.0)], rtol=1e-15)
+        assert logsumexp([1.0, 2.0], where=np.array([False, False])) == -np.inf
+        with pytest.raises(TypeError, match="where"):
+            logsumexp([1.0, 2.0], where=[1, 0])
+
     def test_empty_keeps_shape(self):
         out = logsumexp(np.zeros((3, 0)), axis=1)
         assert_array_equal(out, [-np.inf] * 3)
