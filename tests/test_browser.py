@@ -9,7 +9,7 @@ every other request aborted, and each page must:
 * render its mathematics: every math element holds a MathJax container, and none is an error;
 * load every image (and, in a chapter, give every figure a caption and alt text);
 * have navigation (previous/next, sidebar, header) and in-page links that point to files and
-  anchors that exist.
+  anchors that exist; external links appear only in the bibliography, never fetched.
 
 A screenshot of every chapter is saved under _build/screenshots/ for a person to look at.
 Offline search, the .ipynb download of every chapter and the completeness of the API reference
@@ -278,6 +278,11 @@ def test_page_works_offline(visit, relpath):
 
     hrefs = page.evaluate("() => [...document.querySelectorAll('a[href]')].map(a => a.href)")
     problems["links that do not resolve"] = sorted({w for h in hrefs if (w := broken_link(v.url, h))})
+    if relpath != "book/bibliography.html":
+        # External sources are cited ({cite}) and listed, with their links, in the bibliography.
+        problems["external links outside the bibliography"] = sorted(
+            {h for h in hrefs if urlsplit(h).scheme in ("http", "https")}
+        )
 
     if relpath.startswith(("book/", "notebooks/")):
         problems["navigation"] = check_navigation(v)
