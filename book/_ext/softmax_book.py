@@ -173,25 +173,48 @@ def read_chapter(path: Path) -> dict:
 # The library's tests, the build date and the versions.
 
 
+_COLLECT = """
+import json, sys, pytest
+
+class Record:
+    items = []
+    def pytest_collection_finish(self, session):
+        self.items = [[i.nodeid, sorted({m.name for m in i.iter_markers()})] for i in session.items]
+
+record = Record()
+code = pytest.main(["--collect-only", "-qq", "-p", "no:cacheprovider", "--doctest-modules",
+                    "tests", "softmaxlib"], plugins=[record])
+with open(sys.argv[1], "w") as out:
+    json.dump({"code": int(code), "items": record.items}, out)
+"""
+
+
 def count_library_tests(root: Path) -> dict:
-    """Collect (without running) what ``make test-lib`` and the browser test run."""
-    cmd = [
-        sys.executable, "-m", "pytest", "--collect-only", "-q", "-p", "no:cacheprovider",
-        "--doctest-modules", "tests", "softmaxlib",
-    ]  # fmt: skip
-    problem = None
-    try:
-        done = subprocess.run(cmd, cwd=root, capture_output=True, text=True, timeout=300)
-        ids = [line for line in done.stdout.splitlines() if "::" in line]
-        if done.returncode not in (0, 5):  # 5: nothing collected
-            tail = (done.stdout.strip().splitlines() or ["?"])[-1]
-            problem = f"pytest reported a collection problem: {tail}"
-    except (OSError, subprocess.TimeoutExpired) as exc:
-        ids, problem = [], f"could not run pytest: {exc}"
-    # One collection (it imports every test module, so it is not free); the browser tests are
-    # the module tests/test_browser.py, marked `browser` as a whole, and make test-lib skips them.
-    browser = [i for i in ids if i.startswith("tests/test_browser.py::")]
-    lib = [i for i in ids if i not in set(browser)]
+    """Collect (without running) the tests, and sort them as the Makefile runs them.
+
+    ``make test-lib`` runs everything not marked ``browser`` or ``book``; ``make test-browser``
+    runs those two markers, which need the built book. Collection runs in a subprocess, so that
+    the test modules are not imported into the Sphinx process.
+    """
+    import tempfile
+
+    problem, items = None, []
+    with tempfile.TemporaryDirectory() as tmp:
+        result = Path(tmp) / "collected.json"
+        try:
+            done = subprocess.run(
+                [sys.executable, "-c", _COLLECT, str(result)],
+                cwd=root, capture_output=True, text=True, timeout=300,
+            )  # fmt: skip
+            data = json.loads(result.read_text())
+            items = data["items"]
+            if data["code"] not in (0, 5):  # 5: nothing collected
+                tail = (done.stdout.strip().splitlines() or ["?"])[-1]
+                problem = f"pytest reported a collection problem: {tail}"
+        except (OSError, ValueError, subprocess.TimeoutExpired) as exc:
+            problem = f"could not collect the tests: {exc}"
+    built = [i for i, marks in items if {"browser", "book"} & set(marks)]
+    lib = [i for i, marks in items if not {"browser", "book"} & set(marks)]
     doctests = [i for i in lib if i.startswith("softmaxlib/")]
     files = sorted({i.split("::")[0] for i in lib if i.startswith("tests/")})
     return {
@@ -199,7 +222,7 @@ def count_library_tests(root: Path) -> dict:
         "doctests": len(doctests),
         "unit": len(lib) - len(doctests),
         "files": files,
-        "browser": len(browser),
+        "browser": len(built),
         "problem": problem,
     }
 
@@ -395,8 +418,8 @@ class VerificationReport(Directive):
                 nodes.strong(text=f"{tests['total']} tests"),
                 f": {tests['unit']} unit and property tests in {len(tests['files'])} files under "
                 f"tests/ and {tests['doctests']} doctests (every Examples section of the API "
-                f"reference runs). The browser test (make test-browser) adds {tests['browser']} "
-                "checks that open every page of this book in Chromium with the network blocked."
+                f"reference runs). make test-browser adds {tests['browser']} checks on the built book, "
+                "among them opening every page of it in Chromium with the network blocked."
                 + (f" Note: {tests['problem']}." if tests["problem"] else ""),
             )
         )
