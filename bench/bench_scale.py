@@ -170,6 +170,25 @@ def main(argv=None):
             if peak / size > TARGET_PEAK + 0.01:
                 failures.append(f"{fname} {np.dtype(dtype).name}: fused peak {peak / size:.2f} outputs")
         del x
+    # The same comparison with the fused kernel on one thread: what the kernel gains per core,
+    # whatever else the machine is running.
+    print("\nper core: fused kernel on 1 thread against scipy.special (wall time, best of runs)")
+    numba.set_num_threads(1)
+    for dtype in (np.float32, np.float64):
+        x = (3.0 * rng.standard_normal(SHAPE)).astype(dtype)
+        for fname, impls in cases.items():
+            fast, ref = impls["fused (numba)"], impls["scipy.special"]
+            t_fast = t_ref = np.inf
+            for _ in range(args.rounds):
+                t_fast = min(t_fast, best_time(fast, x, args.repeats))
+                t_ref = min(t_ref, best_time(ref, x, args.repeats))
+            print(
+                f"  {fname:<12} {np.dtype(dtype).name:<8} fused {1e3 * t_fast:7.1f} ms,"
+                f" scipy {1e3 * t_ref:7.1f} ms: {t_ref / t_fast:5.2f}x"
+            )
+        del x
+    numba.set_num_threads(threads)
+
     scratch = threads * (16 * SHAPE[1] + 8 * (-(-SHAPE[1] // 128)))
     print(
         f"\nnumba scratch, not seen by tracemalloc: {threads} threads x (float64 + int64 row"
