@@ -145,7 +145,7 @@ def _run(x, axis, temperature, log):
     if arr.ndim == 0:
         if axis not in (None, -1, 0, ()):
             normalize_axes(axis, 0)  # raises the usual AxisError
-        rows, restore = arr.reshape(1, 1), lambda r: r.reshape(())
+        rows, restore = arr.reshape(1, 1), lambda r: r.reshape(())[()]  # a numpy scalar, as core
     else:
         axes = normalize_axes(axis, arr.ndim)
         dest = tuple(range(arr.ndim - len(axes), arr.ndim))

@@ -124,6 +124,7 @@ class TestFusedSoftmax:
             assert_allclose(fused_softmax(x, axis=axis), core.softmax(x, axis=axis), rtol=1e-14)
         assert_array_equal(fused_softmax(2.5), 1.0)
         assert fused_softmax(2.5).shape == ()
+        assert type(fused_softmax(2.5)) is type(core.softmax(2.5))  # a numpy scalar, as in core
 
     def test_empty(self):
         for shape, axis in (((2, 0), -1), ((0, 3), -1), ((0,), -1), ((2, 0), 0)):
