@@ -45,16 +45,21 @@ t0 = time.perf_counter()
 import numpy as np
 import softmaxlib
 t1 = time.perf_counter()
-print(f"import {t1 - t0:.3f}")
+import numba
+t2 = time.perf_counter()
+print(f"import {t1 - t0:.3f} {t2 - t1:.3f}")
 for name in ("fused_softmax", "fused_log_softmax"):
     for dtype in ("float32", "float64"):
-        x = np.ones((4, 8), dtype=dtype)
+        fn = getattr(softmaxlib, name)
+        small, large = np.ones((4, 8), dtype=dtype), np.ones((300, 300), dtype=dtype)
         t0 = time.perf_counter()
-        getattr(softmaxlib, name)(x)
+        fn(small)  # the single-threaded kernel
         t1 = time.perf_counter()
-        getattr(softmaxlib, name)(x)
+        fn(large)  # the threaded kernel (above softmaxlib.fused._PARALLEL_MIN_SIZE)
         t2 = time.perf_counter()
-        print(f"{name} {dtype} {t1 - t0:.3f} {t2 - t1:.6f}")
+        fn(small)
+        t3 = time.perf_counter()
+        print(f"{name} {dtype} {t1 - t0:.3f} {t2 - t1:.3f} {t3 - t2:.6f}")
 """
 
 
@@ -70,9 +75,13 @@ def jit_costs():
             runs.append(out.stdout.split("\n"))
     table = {}
     for cold, warm in zip(*runs):
+        if cold.startswith("import"):
+            table["import numba"] = (float(cold.split()[2]), float(warm.split()[2]))
         parts_c, parts_w = cold.split(), warm.split()
-        if len(parts_c) == 4:
-            table[(parts_c[0], parts_c[1])] = (float(parts_c[2]), float(parts_w[2]), float(parts_w[3]))
+        if len(parts_c) == 5:
+            table[(parts_c[0], parts_c[1])] = (
+                float(parts_c[2]), float(parts_c[3]), float(parts_w[2]), float(parts_w[3]), float(parts_w[4])
+            )
     return table
 
 
@@ -112,13 +121,24 @@ def main(argv=None):
     print(f"load average before: {os.getloadavg()[0]:.2f}\n")
 
     if not args.no_jit:
-        print("JIT cost of the fused kernels (first call on a 4 x 8 array, in a fresh process)")
-        header = f"{'function':<18} {'dtype':<8} {'compile s':>9} {'cached s':>8} {'next call ms':>12}"
+        print("JIT cost of the fused kernels: first calls in a fresh process, in seconds")
+        header = (
+            f"{'function':<18} {'dtype':<8} {'compile 1-thread':>16} {'compile threaded':>16}"
+            f" {'cached 1-thread':>15} {'cached threaded':>15} {'next call ms':>12}"
+        )
         print(header)
         print("-" * len(header))
-        for (name, dtype), (cold, warm, after) in jit_costs().items():
-            print(f"{name:<18} {dtype:<8} {cold:>9.2f} {warm:>8.2f} {1e3 * after:>12.3f}")
-        print("(compile: empty NUMBA_CACHE_DIR; cached: the same directory, filled by the first run)\n")
+        costs = jit_costs()
+        imports = costs.pop("import numba")
+        for (name, dtype), (c1, c2, w1, w2, after) in costs.items():
+            print(
+                f"{name:<18} {dtype:<8} {c1:>16.2f} {c2:>16.2f} {w1:>15.2f} {w2:>15.2f}"
+                f" {1e3 * after:>12.3f}"
+            )
+        print(
+            "(compile: empty NUMBA_CACHE_DIR; cached: the same directory, filled by the first run;"
+            f" importing numba itself took {imports[0]:.2f} s and {imports[1]:.2f} s, not included)\n"
+        )
 
     # Warm up: compile or load every kernel before anything is timed.
     for dtype in (np.float32, np.float64):
