@@ -24,6 +24,13 @@ accurate when ``s`` is tiny. In detail:
   ``exp(d + err) = exp(d) (1 + err)``, so ``log1p(s)`` is accurate to a few ulps however far
   apart the entries are. (float16 and float32 differences are exact in float64.)
 
+softmax and log_softmax of float16/float32 input at temperature 1 skip the shift where
+float64's range allows: with ``S' = sum(exp(x))`` finite and at least e^-600, they return
+``exp(x) / S'`` and ``x - log(S')``, found in float64 (relative error about 1e-15) and rounded
+once, so they are as accurate as the shifted formulas and one pass cheaper. log_softmax does so
+only where ``log(S') - max(x) >= 2**-10``; rows with a more dominant entry, and rows out of
+range (overflow, underflow, NaN, infinities, masked out), take the shifted path.
+
 Rows are processed in cache-sized blocks, in place where possible, so that the peak extra
 memory stays near one output and float32 input is upcast one block at a time.
 """
@@ -37,8 +44,23 @@ __all__ = ["softmax", "log_softmax", "logsumexp", "hardmax"]
 #: Elements per block of rows (512 KiB in float64): few enough numpy calls, still cache-sized.
 _BLOCK_ELEMENTS = 1 << 16
 
+#: Elements per block of rows for float16/float32 at T = 1 (1 MiB float64 buffers): that path
+#: makes fewer passes per block, so larger blocks keep the numpy calls' overhead small.
+_NARROW_BLOCK_ELEMENTS = 1 << 17
+
 #: Rows whose sum of non-maximal terms is below this get the TwoSum-compensated sum.
 _COMPENSATE_BELOW = 1.0
+
+#: float16/float32 rows whose sum of exp(x) is at least this (e^-600) and finite are computed
+#: without the shift: a term below e^-708 (subnormal in float64) is then below e^-108 of the
+#: sum, which rounds to 0 in float32.
+_DIRECT_MIN = float(np.exp(-600.0))
+
+_LOG_DIRECT_MIN = -600.0  # log(_DIRECT_MIN), for log_softmax, which keeps log(sum) instead
+
+#: log_softmax's direct formula x - log(S') is used where log(S') - max >= this: the absolute
+#: error of log(S'), below 2**-43, is then at most 2**-33 of every result (1/1000 of float32's eps).
+_LOG_DIRECT_GAP = 2.0**-10
 
 
 # --------------------------------------------------------------------------------------------
@@ -271,18 +293,88 @@ def _softmax_rows(rows, mask, temperature, log):
         return out.astype(dtype, copy=False)
 
     rows = np.ascontiguousarray(rows)
-    wdt = working_dtype(dtype)
+    if working_dtype(dtype) != dtype and temperature == 1.0:
+        return _narrow_rows(rows, mask, log)
+    return _shifted_rows(rows, mask, temperature, log)
+
+
+def _shifted_rows(rows, mask, temperature, log):
+    """softmax or log_softmax of real C-contiguous (R, n > 0) ``rows``, shifted by the maximum."""
+    dtype = rows.dtype
     with np.errstate(all="ignore"):
         out, m, _ = _real_rows(
             rows,
             "log_softmax" if log else "softmax",
             out_dtype=dtype,
             temperature=temperature,
-            compensate=log and wdt == dtype,
+            compensate=log and working_dtype(dtype) == dtype,
         )
     bad = ~np.isfinite(m)
     if bad.any():
         out[bad] = _repair_rows(rows[bad], None if mask is None else mask[bad], log)
+    return out
+
+
+def _narrow_rows(rows, mask, log):
+    """softmax or log_softmax of float16/float32 C-contiguous (R, n > 0) ``rows`` at T = 1.
+
+    float64 has room for ``exp(x)`` itself when the row sum ``S' = sum(exp(x))`` lies between
+    ``_DIRECT_MIN`` and infinity: then no term overflows and every term that can show in the
+    result is a normal float64, so ``p = exp(x) / S'`` and ``log p = x - log(S')`` are found in
+    float64 without the shift (relative error about 1e-15, far below float32's eps) and rounded
+    once. log_softmax does so only where ``log(S') - max >= _LOG_DIRECT_GAP``: every
+    ``|log p|`` is then at least that, and the absolute error of ``log(S')`` cannot show; rows
+    with a more dominant entry get ``(x - max) - log1p(s)`` instead. Rows out of range (huge or
+    tiny scores, NaN, infinities, fully masked) take the shifted path. Each row's result
+    depends only on that row, not on the blocks.
+    """
+    n_rows, n = rows.shape
+    step = max(1, _NARROW_BLOCK_ELEMENTS // n)
+    out = np.empty((n_rows, n), dtype=rows.dtype)
+    e_buf = np.empty((min(n_rows, step), n), dtype=np.float64)
+    total = np.empty(n_rows, dtype=np.float64)
+    m = np.empty(n_rows, dtype=rows.dtype) if log else None
+    x_buf = np.empty_like(e_buf) if log else None
+    with np.errstate(all="ignore"):
+        for r0 in range(0, n_rows, step):
+            r1 = min(n_rows, r0 + step)
+            xb = rows[r0:r1]
+            e = e_buf[: r1 - r0]
+            t = total[r0:r1]
+            if log:
+                xw = x_buf[: r1 - r0]
+                xw[...] = xb  # exact
+                np.exp(xw, out=e)
+                np.sum(e, axis=1, out=t)
+                np.max(xb, axis=1, out=m[r0:r1])
+                np.log(t, out=t)
+                np.subtract(xw, t[:, None], out=xw)
+                out[r0:r1] = xw
+            else:
+                np.exp(xb, out=e, dtype=np.float64)  # x is exact in float64
+                np.sum(e, axis=1, out=t)
+                np.multiply(e, (1.0 / t)[:, None], out=e)
+                out[r0:r1] = e
+        if log:
+            in_range = (total >= _LOG_DIRECT_MIN) & (total < np.inf)
+            dominated = np.flatnonzero(in_range & ~(total - m >= _LOG_DIRECT_GAP))
+        else:
+            in_range = (total >= _DIRECT_MIN) & (total < np.inf)
+        for i in range(0, dominated.size if log else 0, step):
+            # One entry dominates: log p = (x - max) - log1p(s), s the sum of the others.
+            idx = dominated[i : i + step]
+            d = rows[idx].astype(np.float64)
+            k = np.argmax(d, axis=1)
+            ar = np.arange(idx.size)
+            np.subtract(d, d[ar, k][:, None], out=d)  # float16/32 differences: exact
+            others = np.exp(d)
+            others[ar, k] = 0.0
+            np.subtract(d, np.log1p(others.sum(axis=1))[:, None], out=d)
+            out[idx] = d
+    redo = np.flatnonzero(~in_range)
+    for i in range(0, redo.size, step):
+        idx = redo[i : i + step]
+        out[idx] = _shifted_rows(rows[idx], None if mask is None else mask[idx], 1.0, log)
     return out
 
 
@@ -344,7 +436,9 @@ def softmax(x, axis=-1, *, temperature=1.0, where=None):
     arithmetic (softmax is shift invariant) but keeps every exponent at or below 0, so no
     finite input overflows. The maximal term is exactly 1 and is kept out of the sum
     :math:`s = \sum_{i\ne k} e^{x_i - x_k}`, and :math:`p_i = e^{x_i-x_k}/(1+s)`
-    :cite:p:`blanchard2021accurate`. float16 and float32 are computed in float64.
+    :cite:p:`blanchard2021accurate`. float16 and float32 are computed in float64, where the
+    shift is not needed for moderate scores: :math:`e^{x_i} / \sum_j e^{x_j}` itself cannot
+    overflow there, so that is what is computed for them (at T = 1), as accurately.
 
     Accuracy: each :math:`p_i` is within a few ulps of the exact value, plus
     :math:`|x_i - x_k|/2` ulps in float64 (the rounding of the difference, which ``exp``
