@@ -139,7 +139,8 @@ def _real_rows(rows, kind, *, out_dtype, temperature=1.0, compensate=False):
     """Shift each row of real ``rows`` (R, n > 0) by its maximum, exponentiate and sum.
 
     ``kind`` is "softmax", "log_softmax" or "lse". Returns ``(out, m, L)``: ``out`` the (R, n)
-    result for the first two kinds (None for "lse"), ``m`` the row maxima of ``x / T`` and
+    result for the first two kinds (None for "lse"), ``m`` the row maxima of ``x`` (not divided
+    by ``T``: ``max(x) / T`` can overflow although every ``(x - max) / T`` is finite) and
     ``L = log(sum(exp(x/T - m)))`` for "log_softmax" and "lse" (None for "softmax"). Rows
     whose maximum is not finite hold garbage and are repaired by the callers.
 
@@ -202,8 +203,6 @@ def _real_rows(rows, kind, *, out_dtype, temperature=1.0, compensate=False):
         L_all[r0:r1] = L
         if kind == "log_softmax":
             np.subtract(d, L[:, None], out=out[r0:r1])
-    if temperature != 1.0:
-        m_all /= temperature
     return out, m_all, L_all
 
 

@@ -122,6 +122,17 @@ class TestSoftmax:
         with pytest.raises(TypeError, match="temperature"):
             softmax(x, temperature="hot")
 
+    @pytest.mark.parametrize("dtype", [np.float16, np.float32, np.float64])
+    def test_temperature_with_huge_spread(self, dtype):
+        # Regression: max(x) / T overflowed to +inf for T < 1 and the row was "repaired" as if
+        # it held +inf. (x - max) / T is finite, and all the mass is on the maximum.
+        big = np.finfo(dtype).max
+        x = np.array([big, -big, 0.0, 1.0], dtype=dtype)
+        for t in (1e-3, 0.7, 3.0):
+            assert_array_equal(softmax(x, temperature=t), [1.0, 0.0, 0.0, 0.0])
+            logp = log_softmax(x, temperature=t)
+            assert logp[0] == 0.0 and np.all(logp[1:] < -1e3)
+
     def test_nan_propagates_to_its_slice_only(self):
         out = softmax([[1.0, np.nan, 2.0], [1.0, 2.0, 3.0]])
         assert np.isnan(out[0]).all()
