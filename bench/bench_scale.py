@@ -20,19 +20,18 @@ in the book. The load average is printed with them.
 """
 
 import argparse
-import gc
 import os
 import subprocess
 import sys
 import tempfile
 import time
-import tracemalloc
 
 import numpy as np
 import scipy.special
 
 import softmaxlib
 from softmaxlib.accuracy import error_in_eps
+from _measure import best_time, peak_memory
 
 SHAPE = (4096, 4096)
 TARGET_SPEEDUP = 1.5
@@ -85,23 +84,6 @@ def jit_costs():
     return table
 
 
-def best_time(fn, x, repeats):
-    best = np.inf
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        fn(x)
-        best = min(best, time.perf_counter() - t0)
-    return best
-
-
-def peak_memory(fn, x):
-    """Peak bytes that Python's allocators (numpy included) hold during ``fn(x)``."""
-    gc.collect()
-    tracemalloc.start()
-    out = fn(x)
-    _, peak = tracemalloc.get_traced_memory()
-    tracemalloc.stop()
-    return peak, out.nbytes
 
 
 def main(argv=None):

@@ -15,39 +15,19 @@ Timings are machine-dependent: they are printed, never asserted, and never put i
 """
 
 import argparse
-import gc
 import sys
-import time
-import tracemalloc
 
 import numpy as np
 import scipy.special
 
 import softmaxlib
+from _measure import best_time, peak_memory
 
 SHAPE = (4096, 4096)
 TARGET_SPEEDUP = 1.0
 TARGET_PEAK = 2.0
 
 
-def best_time(fn, x, repeats):
-    """The best wall time of ``repeats`` calls of ``fn(x)``."""
-    best = np.inf
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        fn(x)
-        best = min(best, time.perf_counter() - t0)
-    return best
-
-
-def peak_memory(fn, x):
-    """Peak bytes allocated during ``fn(x)`` and the result's size in bytes."""
-    gc.collect()
-    tracemalloc.start()
-    out = fn(x)
-    _, peak = tracemalloc.get_traced_memory()
-    tracemalloc.stop()
-    return peak, out.nbytes
 
 
 def main(argv=None):
