@@ -138,6 +138,16 @@ class Dense:
         Weights (n_in, n_out) and biases (n_out,).
     dW, db : ndarray
         Gradients of the loss with respect to ``W`` and ``b``, set by :meth:`backward`.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from softmaxlib.mlp import Dense
+    >>> layer = Dense(3, 2, rng=np.random.default_rng(0))
+    >>> print(layer.forward(np.ones((4, 3))).shape)          # a batch of 4
+    (4, 2)
+    >>> print(layer.backward(np.ones((4, 2))).shape, layer.dW.shape)
+    (4, 3) (3, 2)
     """
 
     def __init__(self, n_in, n_out, *, init="he", rng=None):
@@ -170,7 +180,18 @@ class Dense:
 
 
 class Activation:
-    """An elementwise activation layer ``phi(u)``: "relu", "sigmoid" or "identity"."""
+    """An elementwise activation layer ``phi(u)``: "relu", "sigmoid" or "identity".
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from softmaxlib.mlp import Activation
+    >>> relu = Activation("relu")
+    >>> print(relu.forward(np.array([-1.0, 0.0, 2.0])))
+    [0. 0. 2.]
+    >>> print(relu.backward(np.ones(3)))   # ReLU'(0) is taken as 0
+    [0. 0. 1.]
+    """
 
     def __init__(self, name):
         if name not in _ACTIVATIONS:
@@ -316,6 +337,15 @@ class SGD:
     ----------
     lr : float, optional
         The learning rate. The default, 0.1.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from softmaxlib.mlp import SGD
+    >>> p = np.array([1.0, -2.0])
+    >>> SGD(lr=0.1).step([p], [np.array([0.5, -0.5])])
+    >>> print(p)
+    [ 0.95 -1.95]
     """
 
     def __init__(self, lr=0.1):
@@ -344,6 +374,18 @@ class Adam:
     beta1, beta2, eps : float, optional
         Decay rates of the moments and the guard against division by 0; the defaults are the
         paper's, 0.9, 0.999 and 1e-8.
+
+    Examples
+    --------
+    The first step moves every parameter by about ``lr`` against the sign of its gradient,
+    whatever the gradient's size:
+
+    >>> import numpy as np
+    >>> from softmaxlib.mlp import Adam
+    >>> p = np.array([1.0, -2.0])
+    >>> Adam(lr=0.01).step([p], [np.array([0.5, -0.5])])
+    >>> print(p)
+    [ 0.99 -1.99]
     """
 
     def __init__(self, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
@@ -370,7 +412,17 @@ class Adam:
 
 
 def classification_accuracy(model, X, y):
-    """Return the fraction of rows of ``X`` whose predicted class equals ``y``."""
+    """Return the fraction of rows of ``X`` whose predicted class equals ``y``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from softmaxlib.mlp import MLP, classification_accuracy
+    >>> model = MLP((2, 4, 2), seed=0)
+    >>> X, y = np.array([[0.0, 1.0], [1.0, 0.0]]), np.array([0, 1])
+    >>> print(model.predict(X), classification_accuracy(model, X, y))
+    [1 1] 0.5
+    """
     return float(np.mean(model.predict(X) == np.asarray(y)))
 
 

@@ -40,6 +40,14 @@ def use_book_style():
 
     The settings are deterministic (fixed DPI, no date stamps in SVG/PNG metadata), so a
     figure drawn twice is drawn the same.
+
+    Examples
+    --------
+    >>> import matplotlib as mpl
+    >>> from softmaxlib.plotting import PALETTE, use_book_style
+    >>> use_book_style()
+    >>> mpl.rcParams["axes.prop_cycle"].by_key()["color"][0] == PALETTE["blue"]
+    True
     """
     mpl.rcParams.update(
         {

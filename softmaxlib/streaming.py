@@ -44,6 +44,19 @@ class LSEState(NamedTuple):
     Both are float64 arrays of the batch shape (0-d for a single stream). ``m = -inf``
     means "nothing yet, or only -inf" (a zero sum); then ``s`` is 0. When the maximum is
     +inf, ``1 + s`` counts the +inf entries.
+
+    Examples
+    --------
+    Two chunks summarised apart and merged give the logsumexp of both:
+
+    >>> import numpy as np
+    >>> from softmaxlib import logsumexp
+    >>> from softmaxlib.streaming import LSEState, lse_state, merge_lse
+    >>> a, b = lse_state(np.array([1.0, 2.0])), lse_state(np.array([3.0]))
+    >>> print(float(merge_lse(a, b).logsumexp()), float(logsumexp([1.0, 2.0, 3.0])))
+    3.40760596444438 3.40760596444438
+    >>> merge_lse(LSEState.empty(), b) == b   # the empty summary changes nothing
+    True
     """
 
     m: np.ndarray

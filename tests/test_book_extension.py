@@ -47,6 +47,8 @@ class TestAPIReference:
         assert doc, f"{package}.{name} has no docstring"
         summary = doc.splitlines()[0]
         assert summary.strip().endswith("."), f"{package}.{name}: the summary line is not a sentence"
+        # Every public function and class shows how it is used, in an example that runs as a doctest.
+        assert "Examples\n--------" in doc, f"{package}.{name} has no Examples section"
 
     def test_groups_follow_the_defining_module(self):
         groups = {module: [n for n, _ in names] for module, _, names in softmax_book.public_api("softmaxlib")}
