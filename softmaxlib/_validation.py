@@ -23,14 +23,15 @@ _REJECTED_KINDS = {
 }
 
 
-def as_float_array(x, name="x"):
+def as_float_array(x, name="x", *, subok=False):
     """Return ``x`` as a floating or complex ndarray, converting integers to float64.
 
     Raises ``TypeError`` naming the argument and its dtype for boolean, string, object,
-    structured and datetime input.
+    structured and datetime input. With ``subok=True`` an ndarray subclass is passed through
+    (the book traces the naive formulas' memory traffic with one).
     """
     try:
-        arr = np.asarray(x)
+        arr = np.asanyarray(x) if subok else np.asarray(x)
     except (TypeError, ValueError) as exc:  # ragged nested sequences, for example
         raise TypeError(f"{name} must be array-like of real or complex numbers: {exc}") from None
     kind = arr.dtype.kind

@@ -1,7 +1,9 @@
 """Deliberately naive or wrong formulas, kept so the book can show them failing.
 
 Nothing here should be used for real work: each function exists to be a counterexample, and
-its docstring says what goes wrong. The correct versions live in :mod:`softmaxlib.core`.
+its docstring says what goes wrong. The functions pass ndarray subclasses through, so that a
+chapter can trace exactly what these formulas read and write. The correct versions live in
+:mod:`softmaxlib.core`.
 """
 
 import numpy as np
@@ -57,7 +59,7 @@ def naive_softmax(x, axis=-1):
     ...     print(naive_softmax([1000.0, 1001.0]))
     [nan nan]
     """
-    arr = as_float_array(x)
+    arr = as_float_array(x, subok=True)
     axes = None if arr.ndim == 0 else normalize_axes(axis, arr.ndim)
     e = np.exp(arr)
     return e / e.sum(axis=axes, keepdims=True)
@@ -88,7 +90,7 @@ def linear_normalize(x, axis=-1):
     >>> print(linear_normalize([3.0, -1.0]))  # "sums to 1", yet not probabilities
     [ 1.5 -0.5]
     """
-    arr = as_float_array(x)
+    arr = as_float_array(x, subok=True)
     axes = None if arr.ndim == 0 else normalize_axes(axis, arr.ndim)
     return arr / arr.sum(axis=axes, keepdims=True)
 
@@ -122,7 +124,7 @@ def naive_sigmoid(x):
     ...     print(naive_sigmoid([-1000.0]))
     [0.]
     """
-    arr = as_float_array(x)
+    arr = as_float_array(x, subok=True)
     return 1.0 / (1.0 + np.exp(-arr))
 
 
@@ -158,7 +160,7 @@ def naive_base_softmax(x, base, axis=-1):
     ...     print(naive_base_softmax([310.0, 320.0], 10.0))
     [nan nan]
     """
-    arr = as_float_array(x)
+    arr = as_float_array(x, subok=True)
     axes = None if arr.ndim == 0 else normalize_axes(axis, arr.ndim)
     b = float(base)
     if not (np.isfinite(b) and b > 1.0):
@@ -196,7 +198,7 @@ def naive_double_exp_softmax(x, axis=-1):
     >>> print(np.round(naive_double_exp_softmax([1.0, 2.0]), 4))  # same gap, other answer
     [0.0093 0.9907]
     """
-    arr = as_float_array(x)
+    arr = as_float_array(x, subok=True)
     axes = None if arr.ndim == 0 else normalize_axes(axis, arr.ndim)
     e = np.exp(np.exp(arr))
     return e / e.sum(axis=axes, keepdims=True)
@@ -323,7 +325,7 @@ def naive_logsumexp(x, axis=-1):
     ...     print(float(naive_logsumexp([1000.0, 1000.0])))
     inf
     """
-    arr = as_float_array(x)
+    arr = as_float_array(x, subok=True)
     return np.log(np.sum(np.exp(arr), axis=_axes(arr, axis)))
 
 
@@ -346,7 +348,7 @@ def naive_log_softmax(x, axis=-1):
     ...     print(naive_log_softmax([1000.0, 0.0]))
     [-inf -inf]
     """
-    arr = as_float_array(x)
+    arr = as_float_array(x, subok=True)
     return arr - np.log(np.sum(np.exp(arr), axis=_axes(arr, axis), keepdims=True))
 
 
@@ -363,7 +365,7 @@ def shifted_softmax(x, axis=-1):
     >>> print(np.round(shifted_softmax([1000.0, 1001.0, 1002.0]), 4))
     [0.09   0.2447 0.6652]
     """
-    arr = as_float_array(x)
+    arr = as_float_array(x, subok=True)
     axes = _axes(arr, axis)
     e = np.exp(arr - np.max(arr, axis=axes, keepdims=True))
     return e / np.sum(e, axis=axes, keepdims=True)
@@ -388,7 +390,7 @@ def shifted_log_softmax(x, axis=-1):
     >>> print(log_softmax(x))
     [-4.3854666e-08 -1.6942385e+01]
     """
-    arr = as_float_array(x)
+    arr = as_float_array(x, subok=True)
     axes = _axes(arr, axis)
     d = arr - np.max(arr, axis=axes, keepdims=True)
     return d - np.log(np.sum(np.exp(d), axis=axes, keepdims=True))
@@ -407,7 +409,7 @@ def shifted_logsumexp(x, axis=-1):
     >>> print(float(shifted_logsumexp([0.0, -40.0])), float(logsumexp([0.0, -40.0])))
     0.0 4.248354255291589e-18
     """
-    arr = as_float_array(x)
+    arr = as_float_array(x, subok=True)
     axes = _axes(arr, axis)
     m = np.max(arr, axis=axes, keepdims=True)
     out = m + np.log(np.sum(np.exp(arr - m), axis=axes, keepdims=True))
@@ -455,7 +457,7 @@ def wrong_shift_softmax(x, C, axis=-1):
     >>> print(np.round(q, 4), round(float(q.sum()), 4))
     [0.0064 0.0174 0.0472] 0.0709
     """
-    arr = as_float_array(x)
+    arr = as_float_array(x, subok=True)
     axes = _axes(arr, axis)
     return np.exp(arr + C) / np.sum(np.exp(arr) + C, axis=axes, keepdims=True)
 

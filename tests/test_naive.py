@@ -69,3 +69,24 @@ class TestNaiveDoubleExpSoftmax:
         with pytest.warns(RuntimeWarning):
             q = naive_double_exp_softmax([threshold + 1e-9, 0.0])
         assert np.isnan(q[0])
+
+
+class TestSubclassPassThrough:
+    """The naive formulas pass ndarray subclasses through (chapter 10 traces their traffic)."""
+
+    class Tagged(np.ndarray):
+        pass
+
+    @pytest.mark.parametrize("name", ["naive_softmax", "shifted_softmax", "shifted_log_softmax"])
+    def test_subclass_flows_through_and_values_are_unchanged(self, name):
+        import softmaxlib.naive as naive
+
+        f = getattr(naive, name)
+        x = np.array([0.5, -1.0, 2.0])
+        out = f(x.view(self.Tagged))
+        assert isinstance(out, self.Tagged)
+        np.testing.assert_array_equal(np.asarray(out), f(x))
+
+    def test_library_functions_still_return_plain_arrays(self):
+        x = np.array([0.5, -1.0, 2.0]).view(self.Tagged)
+        assert type(softmax(x)) is np.ndarray
