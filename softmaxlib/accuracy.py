@@ -7,6 +7,8 @@ reported in units of the machine epsilon of the dtype under test, so "within 4 e
 the same thing for float16, float32 and float64.
 """
 
+import math
+
 import mpmath
 import numpy as np
 
@@ -43,6 +45,23 @@ def _row_lse(row, ctx):
     return top, ctx.log1p(s)
 
 
+def _row_log_softmax(row, ctx):
+    """The exact log-probabilities of one row of floats, as mpmath numbers.
+
+    +inf entries share the probability equally (the limit as they grow together, as in
+    :func:`softmaxlib.softmax`): each gets log(1/k) and every other entry -inf. A row with a
+    NaN, or entirely -inf, has no probabilities: NaN.
+    """
+    top, log1p_s = _row_lse(row, ctx)
+    terms = [ctx.mpf(float(v)) for v in row]
+    if top == ctx.inf:
+        k = sum(1 for t in terms if t == ctx.inf)
+        return [-ctx.log(k) if t == ctx.inf else -ctx.inf for t in terms]
+    if ctx.isnan(top) or top == -ctx.inf:
+        return [ctx.nan] * len(terms)
+    return [(t - top) - log1p_s for t in terms]
+
+
 def exact_logsumexp(x, axis=-1, dps=60):
     """Return ``log(sum(exp(x)))`` along ``axis`` computed in mpmath, rounded to float64.
 
@@ -71,7 +90,7 @@ def exact_logsumexp(x, axis=-1, dps=60):
     arr, moved = _rows(x, axis)
     ctx = mpmath.mp.clone()
     ctx.dps = dps
-    flat = moved.reshape(-1, moved.shape[-1])
+    flat = moved.reshape(math.prod(moved.shape[:-1]), moved.shape[-1])  # also for n = 0
     out = np.array([float(sum(_row_lse(r, ctx))) for r in flat], dtype=np.float64)
     return out.reshape(moved.shape[:-1])
 
@@ -79,8 +98,10 @@ def exact_logsumexp(x, axis=-1, dps=60):
 def exact_log_softmax(x, axis=-1, dps=60):
     """Return ``log(softmax(x))`` along ``axis`` computed in mpmath, rounded to float64.
 
-    Entries whose exact value is below float64's range come out as -inf, and entries of
-    NaN slices as NaN. Parameters as for :func:`exact_logsumexp`.
+    Entries whose exact value is below float64's range come out as -inf. The edge cases
+    follow :func:`softmaxlib.log_softmax`: +inf entries share the probability equally (each
+    gets ``-log(k)`` for k of them, every other entry -inf), and a slice holding a NaN or
+    entirely -inf gives NaN. Parameters as for :func:`exact_logsumexp`.
 
     Examples
     --------
@@ -92,35 +113,31 @@ def exact_log_softmax(x, axis=-1, dps=60):
     arr, moved = _rows(x, axis)
     ctx = mpmath.mp.clone()
     ctx.dps = dps
-    flat = moved.reshape(-1, moved.shape[-1])
-    out = np.empty(flat.shape, dtype=np.float64)
-    for i, row in enumerate(flat):
-        top, log1p_s = _row_lse(row, ctx)
-        for j, v in enumerate(row):
-            out[i, j] = float((ctx.mpf(float(v)) - top) - log1p_s)
+    flat = moved.reshape(math.prod(moved.shape[:-1]), moved.shape[-1])  # also for n = 0
+    out = np.array([[float(v) for v in _row_log_softmax(r, ctx)] for r in flat],
+                   dtype=np.float64).reshape(flat.shape)
     return np.moveaxis(out.reshape(moved.shape), -1, axis)
 
 
 def exact_softmax(x, axis=-1, dps=60):
     """Return ``softmax(x)`` along ``axis`` computed in mpmath, rounded to float64.
 
+    The edge cases follow :func:`softmaxlib.softmax`: +inf entries share the probability
+    equally and every other entry gets 0; a slice holding a NaN or entirely -inf gives NaN.
     Parameters as for :func:`exact_logsumexp`.
 
     Examples
     --------
     >>> from softmaxlib.accuracy import exact_softmax
-    >>> print(exact_softmax([0.0, 1.0, 2.0, 3.0]))  # scipy's test value, mpmath dps=200
+    >>> print(exact_softmax([0.0, 1.0, 2.0, 3.0]))  # scipy's test case
     [0.0320586  0.08714432 0.23688282 0.64391426]
     """
     arr, moved = _rows(x, axis)
     ctx = mpmath.mp.clone()
     ctx.dps = dps
-    flat = moved.reshape(-1, moved.shape[-1])
-    out = np.empty(flat.shape, dtype=np.float64)
-    for i, row in enumerate(flat):
-        top, log1p_s = _row_lse(row, ctx)
-        for j, v in enumerate(row):
-            out[i, j] = float(ctx.exp((ctx.mpf(float(v)) - top) - log1p_s))
+    flat = moved.reshape(math.prod(moved.shape[:-1]), moved.shape[-1])  # also for n = 0
+    out = np.array([[float(ctx.exp(v)) for v in _row_log_softmax(r, ctx)] for r in flat],
+                   dtype=np.float64).reshape(flat.shape)
     return np.moveaxis(out.reshape(moved.shape), -1, axis)
 
 
@@ -130,17 +147,29 @@ def error_in_eps(computed, exact, dtype=None):
     Parameters
     ----------
     computed, exact : array_like
-        The values to compare, broadcast together. ``exact`` is usually float64 from the
-        mpmath references above.
+        The values to compare. ``exact`` is usually float64 from the mpmath references
+        above. One may broadcast to the shape of the other (a scalar ``exact``, say), but
+        two shapes that would broadcast to something larger than both, such as (3,) and
+        (3, 1), are refused: that is an outer comparison, never what was meant.
     dtype : dtype, optional
-        Whose epsilon is the unit. The default, None, takes the dtype of ``computed``.
+        Whose epsilon is the unit. The default, None, takes the dtype of ``computed``, which
+        must then be a real floating-point type.
 
     Returns
     -------
     err : ndarray of float64
-        0 where both agree exactly (including equal infinities and both NaN), inf where
-        only one is NaN or infinite, and the relative error over eps elsewhere; where the
-        exact value is 0 the absolute error is used instead.
+        Never negative: 0 where both agree exactly (including equal infinities and both
+        NaN), inf where only one is NaN or infinite, and the relative error over eps
+        elsewhere; where the exact value is 0 the absolute error is used instead.
+
+    Raises
+    ------
+    TypeError
+        If the unit has no machine epsilon: ``dtype`` (or, when it is None, the dtype of
+        ``computed``) is not a real floating-point type, e.g. an integer; or ``computed``
+        or ``exact`` is complex.
+    ValueError
+        If the shapes of ``computed`` and ``exact`` do not broadcast to one of them.
 
     Examples
     --------
@@ -150,10 +179,27 @@ def error_in_eps(computed, exact, dtype=None):
     8388608.0
     """
     c = np.asarray(computed)
-    eps = np.finfo(c.dtype if dtype is None else dtype).eps
-    c = c.astype(np.float64)
-    e = np.asarray(exact, dtype=np.float64)
-    c, e = np.broadcast_arrays(c, e)
+    e = np.asarray(exact)
+    for name, a in (("computed", c), ("exact", e)):
+        if a.dtype.kind == "c":
+            raise TypeError(f"{name} must be real, got {a.dtype}")
+    unit = np.dtype(c.dtype if dtype is None else dtype)
+    if unit.kind != "f":
+        which = "the dtype of computed" if dtype is None else "dtype"
+        raise TypeError(
+            f"{which} must be a real floating-point type (whose eps is the unit), got {unit}"
+        )
+    try:
+        shape = np.broadcast_shapes(c.shape, e.shape)
+    except ValueError:
+        shape = None
+    if shape not in (c.shape, e.shape):
+        raise ValueError(
+            f"computed and exact must have the same shape, or one broadcast to the other; "
+            f"got {c.shape} and {e.shape}"
+        )
+    eps = np.finfo(unit).eps
+    c, e = np.broadcast_arrays(c.astype(np.float64), e.astype(np.float64))
     same = (c == e) | (np.isnan(c) & np.isnan(e))
     finite = np.isfinite(c) & np.isfinite(e)
     with np.errstate(all="ignore"):
