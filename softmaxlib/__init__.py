@@ -57,6 +57,14 @@ from .streaming import (
     streaming_softmax,
 )
 from .fused import fused_log_softmax, fused_softmax
+from .sampling import (
+    gumbel_softmax,
+    sample_categorical,
+    sparsemax,
+    sparsemax_jacobian,
+    top_k_mask,
+    top_p_mask,
+)
 
 __version__ = "0.1.0"
 
@@ -123,4 +131,10 @@ __all__ = [
     "fit_temperature",
     "fused_softmax",
     "fused_log_softmax",
+    "sample_categorical",
+    "top_k_mask",
+    "top_p_mask",
+    "gumbel_softmax",
+    "sparsemax",
+    "sparsemax_jacobian",
 ]
