@@ -1,0 +1,113 @@
+"""Numbers as the book prints them: rounded to the precision a claim needs, the same everywhere.
+
+A float that went through ``exp``, ``log``, a sum or a matrix product can differ in its last
+bits from one CPU to another (numpy picks SIMD kernels by CPU, OpenBLAS picks its GEMM kernel,
+numba compiles for the host), and a value that went through training or an optimiser can differ
+by more. The book stores its outputs and compares them on every machine, so it never shows such
+a float in full. It shows, and glues into the prose, the text ``format(x, fmt)`` at the
+precision the claim needs, and :func:`as_text` checks that this text cannot change when ``x``
+moves by as much as it may move on another machine (``rel`` of itself, or ``abs``): a value
+too close to a rounding boundary is refused, so the author picks a coarser format rather than
+storing an output that another CPU would contradict.
+"""
+
+import math
+from decimal import Decimal
+
+__all__ = ["as_text", "as_shown"]
+
+#: Default relative wobble: far above the last-bit differences of a few roundings (1e-16 each,
+#: amplified by a condition number up to 1e6), far below any digit the book prints.
+REL = 1e-9
+
+
+def _check(x, fmt, rel, abs_):
+    if not isinstance(fmt, str):
+        raise TypeError(f"fmt must be a format string such as '.3f', got {type(fmt).__name__}")
+    if isinstance(x, (bool, complex, str)) or not hasattr(x, "__float__"):
+        raise TypeError(f"x must be a real number, got {type(x).__name__}")
+    if not fmt or fmt[-1] not in "eEfFgG%":
+        raise ValueError(f"fmt must end in e, f, g or % (a float format), got {fmt!r}")
+    for name, v in (("rel", rel), ("abs", abs_)):
+        if not (isinstance(v, (int, float)) and v >= 0 and math.isfinite(v)):
+            raise ValueError(f"{name} must be a finite number >= 0, got {v!r}")
+    return float(x)
+
+
+def as_text(x, fmt, *, rel=REL, abs=0.0):  # noqa: A002 (abs mirrors math.isclose's abs_tol)
+    """Return ``format(x, fmt)``, after checking that it is the same for every value within
+    ``rel * |x| + abs`` of ``x``.
+
+    Parameters
+    ----------
+    x : float or numpy floating scalar
+        The value to show. NaN and infinities are formatted as they are.
+    fmt : str
+        A float format specification, as in ``f"{x:.3f}"``: fixed (``f``), exponent (``e``),
+        general (``g``) or percent (``%``) notation, optionally with ``,``.
+    rel, abs : float, optional
+        How far ``x`` may be from the value another machine computes: ``rel`` relative to
+        ``|x|`` (default 1e-9, ample for last-bit differences) plus ``abs`` (default 0).
+
+    Returns
+    -------
+    text : str
+        ``format(x, fmt)``.
+
+    Raises
+    ------
+    TypeError
+        If ``x`` is not a real number or ``fmt`` is not a string.
+    ValueError
+        If ``fmt`` is not a float format, ``rel`` or ``abs`` is negative, or the text would
+        differ somewhere in the interval: ask for fewer digits.
+
+    Examples
+    --------
+    >>> from softmaxlib.reporting import as_text
+    >>> print(as_text(0.5695355325734242, ".3f"))
+    0.570
+    >>> print(as_text(2963.7, ".0e", rel=0.01))  # within 1 %: 2934 .. 2993
+    3e+03
+    >>> as_text(2.05, ".1f", abs=0.1)  # an error in eps that moves by 0.1 with the CPU
+    Traceback (most recent call last):
+        ...
+    ValueError: x = 2.05 shown as '2.0' with fmt '.1f' could read '1.9' to '2.2' for a value within 0.1 of it: use fewer digits
+    """
+    value = _check(x, fmt, rel, abs)
+    text = format(value, fmt)
+    if not math.isfinite(value):
+        return text
+    d = rel * math.fabs(value) + abs
+    lo, hi = format(value - d, fmt), format(value + d, fmt)
+    if lo != text or hi != text:
+        raise ValueError(
+            f"x = {value!r} shown as {text!r} with fmt {fmt!r} could read {lo!r} to {hi!r} "
+            f"for a value within {d:.3g} of it: use fewer digits"
+        )
+    return text
+
+
+def as_shown(x, fmt, *, rel=REL, abs=0.0):  # noqa: A002
+    """Return the number that ``as_text(x, fmt)`` shows, as a Python float, to glue.
+
+    Gluing ``as_shown(x, ".3f")`` rather than ``x`` stores a value whose ``repr`` has no more
+    digits than the prose displays, so a last-bit difference between two machines cannot
+    change the stored output, and ``format(as_shown(x, fmt), fmt) == format(x, fmt)``.
+    Parameters, checks and errors as for :func:`as_text`; a percentage is divided by 100
+    again.
+
+    Examples
+    --------
+    >>> from softmaxlib.reporting import as_shown
+    >>> print(as_shown(0.5695355325734242, ".3f"))
+    0.57
+    >>> print(as_shown(1.575184905431158e-06, ".1e"))
+    1.6e-06
+    >>> print(as_shown(0.574, ".1%"), as_shown(2980.9579870417283, ",.0f"))
+    0.574 2981.0
+    """
+    text = as_text(x, fmt, rel=rel, abs=abs).replace(",", "").strip()
+    if text.endswith("%"):
+        return float(Decimal(text[:-1]) / 100)
+    return float(text)
