@@ -1,13 +1,21 @@
 """Tests for softmaxlib.mlp: shapes, backpropagation against central differences, training.
 
-The reference for every gradient is the central difference (f(p + h) - f(p - h)) / 2h, whose
-error is O(h^2) plus rounding; agreement to about 1e-6 relative means backpropagation is right.
+The reference for the gradients of random networks is the central difference
+(f(p + h) - f(p - h)) / 2h at h = 1e-6, whose error is h^2 |f^(3)| / 6 (truncation, ~1e-12
+here) plus the rounding of f, c eps |L| / h per entry, where c bounds the relative forward
+error of the loss. For these networks (three dot products of at most 7 terms, an activation,
+a log_softmax) c <= 20 is a safe count of roundings, so the rounding term is about
+20 * 2.2e-16 * |L| / 1e-6 = 4.4e-9 |L| per entry. The fixed examples in TestOutputLayer
+compare with mpmath instead and are bounded in eps.
 """
+
+import math
 
 import numpy as np
 import pytest
 
 from softmaxlib import cross_entropy, softmax
+from softmaxlib.accuracy import error_in_eps, exact_log_softmax, exact_softmax
 from softmaxlib.mlp import (
     MLP,
     SGD,
@@ -23,6 +31,132 @@ from softmaxlib.mlp import (
 )
 
 
+EPS = np.finfo(np.float64).eps
+CORE_BOUND = 3.0  # softmaxlib.core's softmax/log_softmax bound in eps (tests/test_core.py)
+
+# A one-layer network set by hand: 3 samples, 2 inputs, 3 classes. Batch = classes, so a
+# transposed gradient has the right shape and only its values can give it away. Every entry
+# of X, W, b is a small dyadic number, so the logits X W + b are exact in any summation order
+# (whatever GEMM kernel OpenBLAS picks for the CPU).
+X_HAND = np.array([[1.0, 2.0], [0.0, -1.0], [-0.5, 0.25]])
+W_HAND = np.array([[1.0, 0.0, -1.0], [0.0, 2.0, 1.0]])
+B_HAND = np.array([0.5, 0.0, -0.5])
+Y_HAND = np.array([2, 0, 1])
+# By hand: X W + b, row by row.
+Z_HAND = np.array([[1.5, 4.0, 0.5], [0.5, -2.0, -1.5], [0.0, 0.5, 0.25]])
+
+
+def _hand_net():
+    net = MLP((2, 3), seed=0)
+    (layer,) = net.dense_layers
+    layer.W[...] = W_HAND
+    layer.b[...] = B_HAND
+    return net
+
+
+def _reference_gradient():
+    """dL/dz = (softmax(z) - onehot(y)) / batch from mpmath probabilities, and its bound.
+
+    The network's softmax is within 3 eps (relative) of the exact one and the reference's
+    within 1/2 eps; the subtraction of the one-hot and the division by the batch round once
+    each on both sides: |G - G_ref| <= (3.5 p + |p - t|) eps / batch.
+    """
+    p = exact_softmax(Z_HAND)
+    t = np.eye(3)[Y_HAND]
+    n = len(Y_HAND)
+    return (p - t) / n, (3.5 * p + np.abs(p - t)) * EPS / n
+
+
+class TestOutputLayer:
+    """Fixed examples that a wrong output layer fails: the axis of the softmax, the loss taken
+    from log_softmax, the gradient's factor and orientation, the biases' update."""
+
+    def test_logits_by_hand(self):
+        np.testing.assert_array_equal(_hand_net().forward(X_HAND), Z_HAND)
+
+    def test_predict_proba_normalises_each_sample(self):
+        # Reference: mpmath along the class axis (exact_softmax); bound: core's 3 eps. Columns
+        # normalised instead would differ in the first digit.
+        p = _hand_net().predict_proba(X_HAND)
+        assert (error_in_eps(p, exact_softmax(Z_HAND, axis=-1)) <= CORE_BOUND).all()
+        np.testing.assert_array_equal(_hand_net().predict(X_HAND), [1, 0, 1])
+
+    def test_loss_is_mean_cross_entropy(self):
+        # Reference: -mean(log_softmax(z)[y]) from mpmath; each term within 3 eps of |term|,
+        # the sum of 3 positive terms and the division by 3 add 1.5 eps, the reference 0.5.
+        exact = -exact_log_softmax(Z_HAND)[np.arange(3), Y_HAND]
+        ref = float(np.mean(exact))
+        net = _hand_net()
+        assert error_in_eps(net.loss(X_HAND, Y_HAND), ref) <= CORE_BOUND + 1.5 + 0.5
+        assert error_in_eps(net.gradient(X_HAND, Y_HAND), ref) <= CORE_BOUND + 1.5 + 0.5
+
+    def test_loss_from_log_softmax_not_log_of_softmax(self):
+        # Logits [400, -400]: the true loss of label 1 is 800 + log1p(e^-800) = 800.0 in
+        # float64. -log(softmax) would give inf (softmax underflows), an epsilon inside the
+        # log 16.12. The gradient (softmax - onehot) = [1, -1] is exact.
+        net = MLP((1, 2), seed=0)
+        net.dense_layers[0].W[...] = [[400.0, -400.0]]
+        X, y = np.array([[1.0]]), np.array([1])
+        assert net.loss(X, y) == 800.0
+        assert net.gradient(X, y) == 800.0
+        np.testing.assert_array_equal(net.dense_layers[0].dW, [[1.0, -1.0]])
+        np.testing.assert_array_equal(net.dense_layers[0].db, [1.0, -1.0])
+
+    def test_gradients_by_hand(self):
+        # dW = X^T G and db = sum over the batch of G, G = (softmax(z) - onehot(y)) / batch.
+        # Bound: G's (see _reference_gradient), carried through X^T and the batch sum, plus
+        # the rounding of the products and the 3-term sums in any order (3 u |X|^T |G|).
+        G, g_bound = _reference_gradient()
+        net = _hand_net()
+        net.gradient(X_HAND, Y_HAND)
+        (layer,) = net.dense_layers
+        absX = np.abs(X_HAND)
+        dW_bound = absX.T @ g_bound + 1.5 * EPS * (absX.T @ np.abs(G))
+        db_bound = g_bound.sum(axis=0) + 1.5 * EPS * np.abs(G).sum(axis=0)
+        assert (np.abs(layer.dW - X_HAND.T @ G) <= dW_bound).all()
+        assert (np.abs(layer.db - G.sum(axis=0)) <= db_bound).all()
+        # The gradient with respect to the input, G W^T, is what backward returns.
+        gX = net.backward(G)
+        assert (np.abs(gX - G @ W_HAND.T) <= 1.5 * EPS * (np.abs(G) @ np.abs(W_HAND.T))).all()
+
+    def test_sgd_step_moves_weights_and_biases(self):
+        # One epoch with one batch of all 3 samples is one step: p - lr dL/dp, from b = b0.
+        # lr = 0.5 is a power of 2, so the step adds only the subtraction's rounding.
+        G, g_bound = _reference_gradient()
+        net = _hand_net()
+        train(net, X_HAND, Y_HAND, optimizer=SGD(0.5), epochs=1, batch_size=3)
+        (layer,) = net.dense_layers
+        absX = np.abs(X_HAND)
+        dW_bound = absX.T @ g_bound + 1.5 * EPS * (absX.T @ np.abs(G))
+        db_bound = g_bound.sum(axis=0) + 1.5 * EPS * np.abs(G).sum(axis=0)
+        W_new, b_new = W_HAND - 0.5 * (X_HAND.T @ G), B_HAND - 0.5 * G.sum(axis=0)
+        assert (np.abs(layer.W - W_new) <= 0.5 * dW_bound + EPS * np.abs(W_new)).all()
+        assert (np.abs(layer.b - b_new) <= 0.5 * db_bound + EPS * np.abs(b_new)).all()
+        assert (np.abs(layer.b - B_HAND) > 0.01).all()  # every bias moved (|db| > 0.02)
+
+    def test_adam_first_step_moves_biases_by_lr(self):
+        # Adam's first step is lr * g / (|g| + 1e-8): lr against the sign of every gradient,
+        # up to lr * 1e-8 / |g| (|g| >= 0.02 here: 5e-9 relative) and a few roundings.
+        G, _ = _reference_gradient()
+        net = _hand_net()
+        net.gradient(X_HAND, Y_HAND)
+        Adam(0.01).step(net.params, net.grads)
+        (layer,) = net.dense_layers
+        np.testing.assert_allclose(layer.b, B_HAND - 0.01 * np.sign(G.sum(axis=0)), rtol=0,
+                                   atol=0.01 * 1e-8 / 0.02 + 4 * EPS)
+
+    def test_batch_of_one_row_is_that_row(self):
+        # The mean over a batch of one is the sample's own loss and gradient: no factor.
+        net = _hand_net()
+        for i in range(3):
+            loss = net.gradient(X_HAND[i : i + 1], Y_HAND[i : i + 1])
+            exact = -float(exact_log_softmax(Z_HAND[i])[Y_HAND[i]])
+            assert error_in_eps(loss, exact) <= CORE_BOUND + 0.5
+            p, t = exact_softmax(Z_HAND[i]), np.eye(3)[Y_HAND[i]]
+            bound = (3.5 * p + np.abs(p - t)) * EPS
+            assert (np.abs(net.dense_layers[0].db - (p - t)) <= bound).all()
+
+
 def _blobs(n=90, seed=0):
     """Three well-separated Gaussian blobs in 2-D, labels 0, 1, 2."""
     rng = np.random.default_rng(seed)
@@ -35,11 +169,14 @@ class TestInit:
     def test_xavier_scale(self):
         W = xavier_init(300, 500, np.random.default_rng(0))
         assert W.shape == (300, 500)
-        assert W.std() == pytest.approx(np.sqrt(2 / 800), rel=0.02)
+        # Seeded draws; the sample std of N = 150,000 normals has relative standard error
+        # 1/sqrt(2N) = 0.18%: rel = 6 standard errors (was 0.02). A wrong fan changes it 29%+.
+        assert W.std() == pytest.approx(np.sqrt(2 / 800), rel=6 / math.sqrt(2 * W.size))
 
     def test_he_scale(self):
         W = he_init(300, 500, np.random.default_rng(0))
-        assert W.std() == pytest.approx(np.sqrt(2 / 300), rel=0.02)
+        # As above: 6 standard errors of the sample std (was 0.02).
+        assert W.std() == pytest.approx(np.sqrt(2 / 300), rel=6 / math.sqrt(2 * W.size))
 
     def test_bad_sizes(self):
         with pytest.raises(ValueError, match="n_in"):
@@ -76,17 +213,27 @@ class TestMLP:
         X = np.random.default_rng(0).random((7, 784))
         assert [layer.W.shape for layer in net.dense_layers] == [(784, 50), (50, 100), (100, 10)]
         assert net.forward(X).shape == (7, 10)
-        np.testing.assert_allclose(net.predict_proba(X).sum(axis=1), 1.0, rtol=1e-14)
+        # Each p_i within 3 eps relative (core), so sum p_i within 3 eps of 1, plus 9
+        # additions of u each: 7.5 eps (was rtol=1e-14).
+        np.testing.assert_allclose(net.predict_proba(X).sum(axis=1), 1.0, rtol=7.5 * EPS)
 
     def test_batched_equals_one_at_a_time(self):
         net = MLP((6, 5, 4), seed=1)
         X = np.random.default_rng(2).normal(size=(8, 6))
         rows = np.vstack([net.forward(X[i : i + 1]) for i in range(8)])
-        np.testing.assert_allclose(net.forward(X), rows, rtol=1e-13, atol=1e-15)
+        # A batch of 8 and a batch of 1 may take other GEMM kernels, so other summation
+        # orders: a dot product of n terms plus a bias is within (n + 1) u sum |x w| + |b| of
+        # the exact one in any order, twice for the two sides; ReLU is 1-Lipschitz, so the
+        # hidden difference reaches the logits times |W2|. Was rtol=1e-13, atol=1e-15.
+        (d1, d2), h = net.dense_layers, np.abs(net.hidden(X)[0])
+        e1 = 2 * 7 * EPS / 2 * (np.abs(X) @ np.abs(d1.W) + np.abs(d1.b))
+        bound = e1 @ np.abs(d2.W) + 2 * 6 * EPS / 2 * (h @ np.abs(d2.W) + np.abs(d2.b))
+        assert (np.abs(net.forward(X) - rows) <= bound).all()
 
     def test_predict_proba_is_softmax_of_logits(self):
         net = MLP((3, 4, 2), seed=0)
         X = np.eye(3)
+        # T = 2 is a power of two, so dividing by it is exact: both routes give the same floats.
         expected = softmax(net.forward(X) / 2.0)
         np.testing.assert_array_equal(net.predict_proba(X, temperature=2.0), expected)
 
@@ -111,7 +258,12 @@ class TestGradients:
         rng = np.random.default_rng(3)
         X, y = rng.normal(size=(6, 5)), rng.integers(0, 4, size=6)
         net = MLP((5, 7, 6, 4), activation=activation, seed=4)
-        assert gradient_check(net, X, y) < 1e-7
+        # Per entry 4.4e-9 |L| (module docstring), |L| < 1.7 here; norm-wise over the 35
+        # entries of the smallest gradient (norm 0.023, sigmoid), relative to twice that
+        # norm: sqrt(35) * 7.5e-9 / 0.046 = 1e-6. Was 1e-7, which worst-case rounding does not
+        # support (met with 13x to spare only because rounding errors partly cancel); a
+        # wrong factor or a transposed gradient gives 0.3 or more.
+        assert gradient_check(net, X, y) < 1e-6
 
     def test_input_gradient(self):
         # dL/dX from backward against central differences on X itself
@@ -120,7 +272,10 @@ class TestGradients:
         net = MLP((4, 6, 3), activation="sigmoid", seed=0)
         gX = net.backward(np.asarray(softmax(net.forward(X)) - np.eye(3)[y]) / 3)
         num = numerical_gradient(lambda: float(cross_entropy(net.forward(X), y)), X)
-        np.testing.assert_allclose(gX, num, rtol=1e-6, atol=1e-9)
+        # Rounding 4.4e-9 |L| per entry (module docstring) plus truncation h^2 |f^(3)| / 6
+        # <= 1e-11 (|f^(3)| <= 60); was rtol=1e-6 (5e-7 on an entry of 0.5) and atol=1e-9.
+        atol = 4.4e-9 * net.loss(X, y) + 1e-11
+        np.testing.assert_allclose(gX, num, rtol=0, atol=atol)
 
     def test_numerical_gradient_restores_the_array(self):
         p = np.array([1.0, -2.0, 3.0])
@@ -138,7 +293,9 @@ class TestOptimizers:
         # with bias correction, m_hat = g and v_hat = g^2 on step 1: the step is lr * g / |g|
         p = np.array([1.0, 1.0])
         Adam(0.1).step([p], [np.array([3.0, -0.02])])
-        np.testing.assert_allclose(p, [0.9, 1.1], rtol=1e-6)
+        # The step is lr g / (|g| + 1e-8): short of lr by lr 1e-8 / |g| <= 5e-8 for |g| = 0.02,
+        # plus a few roundings of 1.1 (4 eps). Was rtol=1e-6.
+        np.testing.assert_allclose(p, [0.9, 1.1], rtol=0, atol=0.1 * 1e-8 / 0.02 + 4 * EPS)
 
     def test_bad_lr(self):
         with pytest.raises(ValueError, match="lr"):
@@ -160,6 +317,9 @@ class TestTrain:
         net, h = self._run(Adam(0.01))
         X, y = _blobs()
         assert h["loss"][-1] < h["loss"][0]
+        # The centres are 3.4 apart with sd 0.5: the Bayes error is about Phi(-3.4) = 3e-4
+        # per point, so a trained net gets all 90 right (it does, on every CPU profile);
+        # 0.95 leaves 4 points for a run that has not quite converged after 15 epochs.
         assert classification_accuracy(net, X, y) == h["accuracy"][-1] >= 0.95
         assert h["epoch"] == list(range(1, 16)) and len(h["val_loss"]) == 15
 
