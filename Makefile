@@ -1,8 +1,10 @@
 # Softmax, verified: build the book and run every check from a fresh clone.
 #
 #   make book       the strict HTML build  -> _build/html/index.html
-#   make test       every check: library tests + doctests, nbval, notebook hygiene, the strict
+#   make test       every check: library tests + doctests, nbval and notebook hygiene under every
+#                   CPU profile (native, then emulated AVX2 and baseline x86-64-v2), the strict
 #                   build and the browser test
+#   make test-portable  the library tests and nbval under each CPU profile, on their own
 #   make bench      speed and peak memory of softmaxlib against scipy.special
 #   make notebooks  re-execute notebooks in place and store their outputs (NB=path for one)
 #   make lab        JupyterLab on the project's own kernel
@@ -30,7 +32,18 @@ export OPENBLAS_NUM_THREADS := 1
 export MKL_NUM_THREADS := 1
 export PYDEVD_DISABLE_FILE_VALIDATION := 1
 
-.PHONY: all setup book test test-lib test-notebooks test-browser test-built bench notebooks lab lock clean distclean
+# CPU profiles (tools/cpu_profile): the stored outputs and every bound must hold on each. On
+# x86-64 the AVX2 and baseline x86-64-v2 machines are emulated by switching off numpy's SIMD
+# dispatch, choosing OpenBLAS's kernel and numba's target; elsewhere (arm64) only the native
+# CPU can run. PROFILE picks the one a single target runs under: `make book PROFILE=avx2`.
+ARCH      := $(shell uname -m)
+PROFILES  ?= native $(if $(filter x86_64 amd64,$(ARCH)),avx2 v2,)
+PROFILE   ?= native
+RUN        = tools/cpu_profile $(PROFILE) --
+# Which built-book checks test-built runs (the browser ones need Chromium).
+MARK      ?= browser or book
+
+.PHONY: all setup book test test-lib test-notebooks test-portable test-browser test-built bench notebooks lab lock clean distclean
 
 all: book
 
@@ -55,27 +68,35 @@ $(MATHJAX):
 setup: $(LIB_STAMP) $(MATHJAX)
 
 book: setup
-	$(BIN)/jupyter-book build . --warningiserror --nitpick --keep-going $(BOOK_FLAGS)
+	$(RUN) $(BIN)/jupyter-book build . --warningiserror --nitpick --keep-going $(BOOK_FLAGS)
 	@echo
 	@echo "The book is at $(CURDIR)/_build/html/index.html"
 
 test-lib: $(LIB_STAMP)
-	$(PY) -m pytest tests softmaxlib --doctest-modules -m "not browser and not book" -p no:cacheprovider
+	$(RUN) $(PY) -m pytest tests softmaxlib --doctest-modules -m "not browser and not book" \
+	  -p no:cacheprovider -n $(JOBS)
 
 test-notebooks: $(LIB_STAMP)
-	$(PY) -m pytest --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg \
+	$(RUN) $(PY) -m pytest --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg \
 	  -n $(JOBS) --dist loadscope -p no:cacheprovider -o filterwarnings= $(NB)
 
 test-browser: book test-built
 
 test-built: $(LIB_STAMP)
-	$(PY) -m pytest tests -m "browser or book" -p no:cacheprovider
+	$(PY) -m pytest tests -m "$(MARK)" -p no:cacheprovider
+
+# The library tests and nbval over every notebook under each CPU profile, against the same
+# stored outputs (executed once, under the native profile, by `make notebooks`).
+test-portable: $(LIB_STAMP)
+	@for p in $(PROFILES); do \
+	  echo "== make test-portable: CPU profile $$p"; \
+	  $(MAKE) --no-print-directory test-lib test-notebooks PROFILE=$$p || exit 1; \
+	done
 
 # The build inside `make test` re-reads every page (--all) so that no warning hides behind
 # Sphinx's incremental build; notebooks still come from the jupyter-cache, unexecuted if unchanged.
 test: setup
-	$(MAKE) test-lib
-	$(MAKE) test-notebooks
+	$(MAKE) test-portable
 	$(MAKE) book BOOK_FLAGS=--all
 	$(MAKE) test-built
 	@echo "make test: every check passed."
@@ -84,7 +105,7 @@ bench: $(LIB_STAMP)
 	@for f in bench/bench_*.py; do echo "== $$f"; $(PY) $$f || exit 1; done
 
 notebooks: $(LIB_STAMP)
-	$(BIN)/jupyter nbconvert --to notebook --execute --inplace \
+	$(RUN) $(BIN)/jupyter nbconvert --to notebook --execute --inplace \
 	  --ExecutePreprocessor.kernel_name=python3 --ExecutePreprocessor.timeout=300 \
 	  --ExecutePreprocessor.record_timing=False $(NB)
 
@@ -95,7 +116,7 @@ lab: setup
 	  $(if $(filter 0,$(shell id -u)),--allow-root)
 
 lock: $(VENV_STAMP)
-	$(BIN)/uv pip compile requirements.in --python-version 3.11 -o requirements.txt
+	$(BIN)/uv pip compile requirements.in --universal --python-version 3.11 -o requirements.txt
 
 clean:
 	rm -rf _build
