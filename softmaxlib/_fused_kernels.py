@@ -20,18 +20,28 @@ How the kernels are made fast without giving up accuracy:
 * ``exp`` is evaluated in a loop LLVM vectorises: Cody-Waite reduction ``r = k ln2 + y`` with
   |y| <= ln2/2, a Taylor polynomial (degree 13 for float64 output, truncation error below
   4e-18; degree 9 for float32 output, below 7e-12) and the factor 2**k assembled from its
-  bits. Its error is below 1 ulp of float64, as for libm; arguments below -708, whose results
-  are subnormal or 0, are recomputed with libm's ``exp``.
+  bits. Its error is below 1 ulp of float64, as for libm. Arguments below -746 give exactly 0
+  (as libm's ``exp`` does) without leaving the vectorised loop, so masked (-inf) entries cost
+  nothing extra; only the rare arguments in [-746, -708), whose results are subnormal, are
+  recomputed with libm's ``exp``.
+* float64 scores: ``x_i - m`` is rounded, and ``exp`` turns that absolute error into a relative
+  one (``|x_i - m| / 2`` ulps, 100 ulps at a spread of 200). Knuth's TwoSum recovers the
+  rounding error ``err`` exactly (4 additions) and the term is multiplied by ``1 + err``
+  (``exp(d + err) = exp(d) (1 + err)`` to first order), so every term is within about 1.5 ulps
+  whatever the spread. float32 scores need none: their differences are exact in float64.
 * ``error_model="numpy"``: a division by zero follows IEEE (it cannot happen here: the
   temperature is positive and the denominators are at least 1) instead of raising, so the
   divisions carry no check that would stop LLVM from vectorising their loops.
-* Two fast-math flags, no more. ``contract`` lets LLVM fuse a multiplication and an addition
+* One fast-math flag, no more: ``contract`` lets LLVM fuse a multiplication and an addition
   into one FMA instruction, rounded once instead of twice. No expression here relies on the
-  rounding of a product (the compensated sums use additions only), so this costs no accuracy,
-  and it halves the work of the polynomial. ``reassoc``, on the sum of each block of 128 terms only, lets that
-  sum vectorise (the same freedom numpy's pairwise sum takes); the block sums are then added
-  with compensation (Neumaier), so the sum is at least as accurate as numpy's. No flag lets
-  LLVM assume the data is free of NaN or infinities, or flush subnormals to zero.
+  rounding of a product (TwoSum and the compensated sums use additions only), so this costs
+  no accuracy, and it halves the work of the polynomial. No flag lets LLVM reorder a sum,
+  assume the data is free of NaN or infinities, or flush subnormals to zero.
+* The row sum: blocks of 16 terms summed with ``reassoc`` (the only place it is allowed), which
+  lets LLVM vectorise them in whatever order suits the CPU, then the block sums added with
+  compensation (TwoSum, Ogita, Rump & Oishi's Sum2). Any order of 16 positive terms is within
+  15 u of their sum, so the row sum is within 16 u (8 eps) on every CPU and for every row
+  length; numpy's pairwise sum is within about (18 + log2(n/128)) u.
 """
 
 import numpy as np
@@ -41,7 +51,8 @@ _LOG2E = 1.4426950408889634
 _LN2_HI = 6.93147180369123816490e-01  # ln 2 to 32 bits: k * _LN2_HI is exact for |k| < 2**20
 _LN2_LO = 1.90821492927058770002e-10
 _R_MIN = -708.0  # below this, exp(r) is subnormal and the 2**k trick does not apply
-_BLOCK = 128
+_R_ZERO = -746.0  # below this, exp(r) rounds to 0 (exp(-745.14) is half the smallest subnormal)
+_BLOCK = 16  # terms per vectorised block sum: few enough that any order of it is accurate
 
 
 @njit(cache=True, inline="always", error_model="numpy")
@@ -106,44 +117,69 @@ def _poly(y, w):
 
 
 @njit(cache=True, inline="always", error_model="numpy")
+def _shift_error(x, m, r):
+    """The rounding error of ``r = fl(x - m)``: ``x - m == r + err`` exactly (Knuth's TwoSum)."""
+    bp = r - x  # what the subtraction "saw" of -m
+    ap = r - bp  # ... and of x
+    return (x - ap) - (m + bp)
+
+
+@njit(cache=True, inline="always", error_model="numpy")
 def _exp_parts(xr, m, t, buf, bits, w):
     """Split exp((x_i - m) / t) = buf[i] * 2**k_i, storing the bits of 2**k_i in ``bits``.
 
     ``m`` is the finite maximum and ``t`` the temperature; x_i may be -inf. The product of the
-    two factors is a scaling by a power of two, exact in the normal range.
+    two factors is a scaling by a power of two, exact in the normal range. For float64 scores
+    (``w == 64``) each term carries the TwoSum correction of its shift.
     """
     n = xr.shape[0]
     under = 0
     for i in range(n):
-        r = _shifted(xr, i, m, t)
-        under += r < _R_MIN
-        r = _R_MIN if r < _R_MIN else r
-        k = np.floor(r * _LOG2E + 0.5)
-        y = (r - k * _LN2_HI) - k * _LN2_LO
-        buf[i] = _poly(y, w)
+        x = np.float64(xr[i])
+        r = x - m
+        # float64 only: exp(r + err) = exp(r) (1 + err); err is NaN for x = -inf, masked below.
+        err = _shift_error(x, m, r) if w == 64 else 0.0
+        if t != 1.0:
+            r = r / t
+            err = err / t
+        under += (r < _R_MIN) & (r >= _R_ZERO)  # subnormal results: libm below
+        rc = max(r, _R_MIN)  # keeps k in range; the term is replaced below
+        k = np.floor(rc * _LOG2E + 0.5)
+        y = (rc - k * _LN2_HI) - k * _LN2_LO
+        p = _poly(y, w)
+        p = p + p * err  # one FMA: p (1 + err), rounded once
+        buf[i] = p if r >= _R_MIN else 0.0  # below -746 (and for -inf) exp is exactly 0
         bits[i] = (np.int64(k) + 1023) << 52  # the bits of 2.0**k
-    if under:  # rare: subnormal or zero results come from libm
+    if under:  # rare: subnormal results come from libm
         for i in range(n):
             r = _shifted(xr, i, m, t)
-            if r < _R_MIN:
+            if r < _R_MIN and r >= _R_ZERO:
                 buf[i] = np.exp(r)
                 bits[i] = np.int64(1023) << 52  # 2**0
 
 
+@njit(cache=True, inline="always", error_model="numpy")
+def _two_sum(s, c, v):
+    """Add ``v`` to the compensated sum ``(s, c)``: TwoSum keeps in ``c`` what ``s`` rounds away."""
+    t = s + v
+    bp = t - s
+    return t, c + ((s - (t - bp)) + (v - bp))
+
+
 @njit(cache=True, fastmath={"reassoc", "contract"}, error_model="numpy")
 def _block_sums(buf, scale, sums):
-    """Store the sum of buf * scale over each block of 128 in ``sums`` (vectorised).
+    """Store the sum of buf * scale over each block of 16 terms in ``sums`` (vectorised).
 
-    ``reassoc`` lets LLVM keep several partial sums per block, as numpy's pairwise sum does.
-    The full blocks use a fixed trip count, which LLVM unrolls and vectorises completely (a
-    variable one costs ten times more); this is one call per row, not one per block.
+    ``reassoc`` lets LLVM add a block's 16 terms in any order it likes, which is what lets it
+    vectorise; whatever the order, 15 roundings of at most u each bound the error of a block
+    of positive terms by 15 u of its sum (Higham 2002, eq. 4.4).
     """
     n = buf.shape[0]
     full = n // _BLOCK
     for b in range(full):
         lo = b * _BLOCK
         s = 0.0
-        for j in range(_BLOCK):
+        for j in range(_BLOCK):  # a fixed trip count: unrolled and vectorised completely
             s += buf[lo + j] * scale[lo + j]
         sums[b] = s
     if full < sums.shape[0]:
@@ -155,38 +191,22 @@ def _block_sums(buf, scale, sums):
 
 @njit(cache=True, inline="always", error_model="numpy")
 def _sum(buf, scale, sums):
-    """Sum buf * scale: blocks of 128 (vectorised), the block sums with compensation."""
-    _block_sums(buf, scale, sums)
-    total = 0.0
-    comp = 0.0
-    for j in range(sums.shape[0]):
-        b = sums[j]
-        u = total + b
-        bp = u - total
-        comp += (total - (u - bp)) + (b - bp)
-        total = u
-    return total + comp
+    """Sum buf * scale: blocks of 16 (vectorised), the block sums with compensation (Sum2).
 
-
-@njit(cache=True, inline="always", error_model="numpy")
-def _shift_error_term(xr, m, t, k, buf, scale):
-    """Sum of e_i * err_i / t over i != k, err_i the rounding error of x_i - m (TwoSum).
-
-    When one entry dominates (s < 1), log1p(s) is as accurate as s, and each term of s
-    inherits the rounding error of its shift as a relative error: exp(d + err) =
-    exp(d) (1 + err). Adding these first-order corrections back, as softmaxlib.core does,
-    makes s accurate to a few ulps however far apart the scores are. float32 scores need
-    none: their differences are exact in float64.
+    The error is at most 15 u (inside the blocks, any order) + u (Sum2 across them) of the
+    sum, plus O(n^2 u^2): about 8 eps for every row length and every CPU. Sum2 keeps two
+    chains (even and odd blocks) so that their additions overlap.
     """
-    c = 0.0
-    for i in range(xr.shape[0]):
-        x = np.float64(xr[i])
-        if i != k and buf[i] != 0.0:  # a zero term has no error to add (and d may be -inf)
-            d = x - m
-            bp = d - x
-            ap = d - bp
-            c += buf[i] * scale[i] * (((x - ap) - (m + bp)) / t)
-    return c
+    _block_sums(buf, scale, sums)
+    s0 = c0 = s1 = c1 = 0.0
+    nb = sums.shape[0]
+    for j in range(0, nb - 1, 2):
+        s0, c0 = _two_sum(s0, c0, sums[j])
+        s1, c1 = _two_sum(s1, c1, sums[j + 1])
+    if nb % 2:
+        s0, c0 = _two_sum(s0, c0, sums[nb - 1])
+    s, c = _two_sum(s0, c0 + c1, s1)
+    return s + c
 
 
 @njit(cache=True, inline="always", error_model="numpy")
@@ -258,8 +278,6 @@ def log_softmax_block(x, xi, out, t, w, kninf, start, stop):
             scale = bits.view(np.float64)
             buf[k] = 0.0
             s = _sum(buf, scale, sums)
-            if w == 64 and s < 1.0:
-                s += _shift_error_term(xr, m, t, k, buf, scale)
             lse = np.log1p(s)
             for i in range(n):
                 outr[i] = _shifted(xr, i, m, t) - lse

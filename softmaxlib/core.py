@@ -48,8 +48,19 @@ _BLOCK_ELEMENTS = 1 << 16
 #: makes fewer passes per block, so larger blocks keep the numpy calls' overhead small.
 _NARROW_BLOCK_ELEMENTS = 1 << 17
 
-#: Rows whose sum of non-maximal terms is below this get the TwoSum-compensated sum.
-_COMPENSATE_BELOW = 1.0
+#: float64 rows whose shifted scores x - max reach below -_SHIFT_SPREAD get the TwoSum
+#: correction of every shift; in the others the rounding of x - max costs at most 1 eps.
+_SHIFT_SPREAD = 2.0
+
+#: A cap on the TwoSum correction: |err| <= 2**-53 * 708 < 2**-43 wherever it matters.
+_ERR_CAP = 2.0**-43
+
+#: exp's argument is clamped here where that cannot show (see _real_rows): e^-708 is normal.
+_EXP_FLOOR = -708.0
+
+#: ... unless the sum of the non-maximal terms is below n times this (2**-880, about 1e-265):
+#: n clamped terms add less than n e^-708, under 1e-42 of such a sum.
+_CLAMP_EXACT_ABOVE = 2.0**-880
 
 #: float16/float32 rows whose sum of exp(x) is at least this (e^-600) and finite are computed
 #: without the shift: a term below e^-708 (subnormal in float64) is then below e^-108 of the
@@ -128,11 +139,28 @@ def _as_weights(b):
 # The real kernel: blocks of rows, shifted by their maximum.
 
 
-def _twosum_error(x, m, d):
-    """The rounding error of ``d = fl(x - m)``: ``x - m == d + err`` exactly (Knuth's TwoSum)."""
-    bp = d - x  # what the subtraction "saw" of -m
-    ap = d - bp  # ... and of x
-    return (x - ap) - (m + bp)
+def _twosum_error(x, m, d, out=None, tmp=None):
+    """The rounding error of ``d = fl(x - m)``: ``x - m == d + err`` exactly (Knuth's TwoSum).
+
+    ``out`` and ``tmp``, if given, are scratch arrays of the shape of ``x`` (fresh half-MiB
+    temporaries cost page faults that take ten times longer than the arithmetic).
+    """
+    bp = np.subtract(d, x, out=tmp)  # what the subtraction "saw" of -m
+    ap = np.subtract(d, bp, out=out)  # ... and of x
+    np.subtract(x, ap, out=ap)
+    np.add(m, bp, out=bp)
+    return np.subtract(ap, bp, out=ap)
+
+
+def _unclamped_others(x, m, k, temperature, compensate):
+    """The sum of exp((x - m) / T) over each row of ``x`` but its entry ``k``, unclamped."""
+    x = x.astype(np.float64)
+    d = x - m[:, None]
+    err = np.nan_to_num(_twosum_error(x, m[:, None], d), nan=0.0) if compensate else 0.0
+    e = np.exp(d / temperature)
+    e += e * (err / temperature)
+    e[np.arange(len(k)), k] = 0.0
+    return e.sum(axis=1)
 
 
 def _real_rows(rows, kind, *, out_dtype, temperature=1.0, compensate=False):
@@ -144,62 +172,90 @@ def _real_rows(rows, kind, *, out_dtype, temperature=1.0, compensate=False):
     ``L = log(sum(exp(x/T - m)))`` for "log_softmax" and "lse" (None for "softmax"). Rows
     whose maximum is not finite hold garbage and are repaired by the callers.
 
-    ``L`` is ``log(S)`` with ``S`` the full sum when ``S >= 2``; a row with ``S < 2`` has a
-    single dominant entry, and there ``L = log1p(s)`` with ``s`` the sum of the other terms,
-    TwoSum-compensated when ``compensate`` is true.
+    The maximal term, exactly 1, is kept out of the sum: ``s`` sums the others, the total is
+    ``1 + s`` and ``L = log1p(s)``, accurate however much one entry dominates. With
+    ``compensate`` (float64), rows whose shifted values reach below ``-_SHIFT_SPREAD`` get
+    the TwoSum correction of every shift.
     """
     n_rows, n = rows.shape
     wdt = working_dtype(rows.dtype)
     upcast = rows.dtype != wdt
+    narrow_out = np.dtype(out_dtype) != wdt
     step = max(1, _BLOCK_ELEMENTS // n)
     first = min(n_rows, step)
     out = None if kind == "lse" else np.empty((n_rows, n), dtype=out_dtype)
     inplace = out is not None and out.dtype == wdt
     d_scratch = None if inplace else np.empty((first, n), dtype=wdt)
-    e_scratch = None if kind == "softmax" else np.empty((first, n), dtype=wdt)
+    e_scratch = None if kind == "softmax" and inplace else np.empty((first, n), dtype=wdt)
     m_all = np.empty(n_rows, dtype=wdt)
     L_all = None if kind == "softmax" else np.empty(n_rows, dtype=wdt)
+    err_scratch = np.empty((first, n), dtype=wdt) if compensate else None
+    tmp_scratch = np.empty((first, n), dtype=wdt) if compensate else None
+    # Clamping exp's argument costs nothing in accuracy where only sums are kept, or where the
+    # output is float16/32: a term below e^-708 is below e^-708 of the total (which is at
+    # least 1), so it rounds away. numpy's SIMD exp takes a slow scalar path for arguments
+    # that underflow (masked -inf entries, widely spread rows): clamped, every call is fast.
+    clamp = kind != "softmax" or narrow_out
 
     for r0 in range(0, n_rows, step):
         r1 = min(n_rows, r0 + step)
         nb = r1 - r0
+        ar = np.arange(nb)
         xb = rows[r0:r1]
         d = out[r0:r1] if inplace else d_scratch[:nb]
-        m = np.max(xb, axis=1)  # NaN if the row holds one
+        k = np.argmax(xb, axis=1)  # the first maximum (or the first NaN)
+        m = xb[ar, k].astype(wdt)
         bad = ~np.isfinite(m)
-        m_shift = np.where(bad, 0.0, m).astype(m.dtype) if bad.any() else m
+        m_shift = np.where(bad, 0.0, m) if bad.any() else m
         if upcast:
             d[...] = xb  # exact; the difference below is then exact too
             np.subtract(d, m_shift[:, None], out=d)
         else:
             np.subtract(xb, m_shift[:, None], out=d)
+        err = None
+        if compensate:
+            # Only rows spread wider than _SHIFT_SPREAD need the correction: elsewhere the
+            # rounding of x - m costs at most _SHIFT_SPREAD / 2 eps.
+            fix = np.flatnonzero(np.min(d, axis=1) < -_SHIFT_SPREAD * temperature)
+            if fix.size:
+                sel = slice(None) if fix.size == nb else fix  # whole blocks without copies
+                err = _twosum_error(xb[sel], m_shift[sel, None], d[sel],
+                                    err_scratch[: fix.size], tmp_scratch[: fix.size])
+                if temperature != 1.0:
+                    err /= temperature
+                # |err| <= 2**-53 * 708 wherever exp(d) is above the clamp; larger ones belong to
+                # terms that are 0 or clamped away, and x = -inf gives NaN: fmax/fmin cap both.
+                np.fmin(np.fmax(err, -_ERR_CAP, out=err), _ERR_CAP, out=err)
         if temperature != 1.0:
             # (x - m) / T rather than x/T - m/T: the shift stays exact-friendly.
             np.divide(d, temperature, out=d)
-        e = d if kind == "softmax" else e_scratch[:nb]
-        np.exp(d, out=e)
-        total = e.sum(axis=1)
+        e = d if kind == "softmax" and inplace else e_scratch[:nb]
+        if clamp:
+            np.maximum(d, _EXP_FLOOR, out=e)
+            np.exp(e, out=e)
+        else:
+            np.exp(d, out=e)
         m_all[r0:r1] = m
+        if err is not None:
+            es = e[sel] if fix.size < nb else e
+            # exp(d + err) = exp(d) (1 + err), to first order (err is below 2**-53 |d|).
+            np.multiply(es, err, out=err)
+            np.add(es, err, out=es)
+            if fix.size < nb:
+                e[fix] = es
+        e[ar, k] = 0.0  # the maximal term, exactly 1, is kept out of s
+        s = e.sum(axis=1)
         if kind == "softmax":
-            np.divide(e, total[:, None], out=out[r0:r1])
+            e[ar, k] = 1.0
+            np.divide(e, (1.0 + s)[:, None], out=out[r0:r1])
             continue
-        L = np.log(total)
-        dom = np.flatnonzero((total < 1.0 + _COMPENSATE_BELOW) & ~bad)
-        if dom.size:
-            # One entry dominates: log(1 + s) would round 1 + s, so sum the others alone.
-            xs = xb[dom].astype(wdt)
-            ms = m[dom].astype(wdt)[:, None]
-            k = np.argmax(xs, axis=1)
-            es = e[dom]
-            es[np.arange(dom.size), k] = 0.0
-            s = es.sum(axis=1)
-            if compensate:
-                err = _twosum_error(xs, ms, xs - ms)
-                if temperature != 1.0:
-                    err /= temperature
-                # exp(d + err) = exp(d) (1 + err); -inf entries give 0 * NaN, ignored.
-                s += np.nansum(es * err, axis=1)
-            L[dom] = np.log1p(s)
+        if clamp:
+            tiny = np.flatnonzero((s < n * _CLAMP_EXACT_ABOVE) & ~bad)
+            if tiny.size:
+                # Rows dominated so much that s is near the underflow threshold, where the
+                # clamped terms could show: summed again without the clamp (rare).
+                s[tiny] = _unclamped_others(xb[tiny], m_shift[tiny], k[tiny], temperature, compensate)
+        L = np.log1p(s)
         L_all[r0:r1] = L
         if kind == "log_softmax":
             np.subtract(d, L[:, None], out=out[r0:r1])
@@ -225,6 +281,12 @@ def _complex_parts(rows, temperature=1.0, b=None):
     m_shift = np.where(np.isfinite(m), m, 0.0)
     d = w - m_shift[:, None]
     e = np.exp(d)
+    if rows.dtype == w.dtype:
+        # complex128: the real part of x - m is rounded, as in the real case; TwoSum's
+        # correction exp(d + err) = exp(d) (1 + err) keeps every term to a few ulps (and so
+        # the complex-step derivative of every entry). complex64 differences are exact.
+        err = _twosum_error(w.real, m_shift[:, None], d.real)
+        e += e * np.nan_to_num(err, nan=0.0, posinf=0.0, neginf=0.0)  # -inf entries: e = 0
     if b is not None:
         e = e * b
     ek = e[ar, k].copy()
@@ -273,12 +335,32 @@ def _softmax_rows(rows, mask, temperature, log):
         rows = np.where(mask, rows, -np.inf).astype(dtype, copy=False)
     if dtype.kind == "c":
         m, d, e, ek, s = _complex_parts(rows, temperature)
+        ar = np.arange(rows.shape[0])
+        k = np.argmax(d.real, axis=1)
         with np.errstate(all="ignore"):
+            t = s / ek  # the other terms relative to the maximal one
             if log:
-                log_abs, arg = _complex_log_total(ek, s, 0.0)
-                out = d - (log_abs + 1j * arg)[:, None]
+                # log(ek + s) = d_k + log1p(t), and d_k is subtracted from d first: the
+                # maximal entry's own perturbation (a complex step, say) cancels exactly
+                # instead of being rounded away inside log(ek + s).
+                log_abs = 0.5 * np.log1p(2.0 * t.real + (t.real * t.real + t.imag * t.imag))
+                arg = np.arctan2(t.imag, 1.0 + t.real)
+                out = (d - d[ar, k][:, None]) - (log_abs + 1j * arg)[:, None]
+                # The principal branch, as np.log(sum(exp(x))) gives it: add 2 pi i where the
+                # phase of the sum left (-pi, pi] (never for a small imaginary part).
+                turns = np.round((d[ar, k].imag + arg) / (2.0 * np.pi))
+                if np.any(turns != 0):
+                    out += (2j * np.pi * turns)[:, None]
             else:
-                out = e / (ek + s)[:, None]
+                total = ek + s
+                out = e / total[:, None]
+                # Where a term e_i carries much of the total, e_i / total cancels in the
+                # imaginary part (d/dx_k of p_k is p_k * s / total, far below p_k): there
+                # p_i = 1 / (1 + R_i / e_i) with R_i the sum of the others, which keeps it.
+                rest = total[:, None] - e
+                rest[ar, k] = s  # the others of the maximal term, summed without it
+                big = np.abs(e) >= 0.25 * np.abs(total)[:, None]
+                out[big] = 1.0 / (1.0 + rest[big] / e[big])
             bad = ~np.isfinite(m)
             if bad.any():
                 # Non-finite real parts: the direct formula decides (usually NaN).
@@ -306,7 +388,7 @@ def _shifted_rows(rows, mask, temperature, log):
             "log_softmax" if log else "softmax",
             out_dtype=dtype,
             temperature=temperature,
-            compensate=log and working_dtype(dtype) == dtype,
+            compensate=working_dtype(dtype) == dtype,
         )
     bad = ~np.isfinite(m)
     if bad.any():
@@ -343,14 +425,18 @@ def _narrow_rows(rows, mask, log):
             if log:
                 xw = x_buf[: r1 - r0]
                 xw[...] = xb  # exact
-                np.exp(xw, out=e)
+                np.maximum(xw, _EXP_FLOOR, out=e)  # a fast exp; see _real_rows on the clamp
+                np.exp(e, out=e)
                 np.sum(e, axis=1, out=t)
                 np.max(xb, axis=1, out=m[r0:r1])
                 np.log(t, out=t)
                 np.subtract(xw, t[:, None], out=xw)
                 out[r0:r1] = xw
             else:
-                np.exp(xb, out=e, dtype=np.float64)  # x is exact in float64
+                # Clamped, exp stays on its fast path (masked -inf entries): a term below
+                # e^-708 is then below e^-108 of the sum (S' >= e^-600), 0 in float16/32.
+                np.maximum(xb, _EXP_FLOOR, out=e, dtype=np.float64)  # x is exact in float64
+                np.exp(e, out=e)
                 np.sum(e, axis=1, out=t)
                 np.multiply(e, (1.0 / t)[:, None], out=e)
                 out[r0:r1] = e
@@ -366,7 +452,7 @@ def _narrow_rows(rows, mask, log):
             k = np.argmax(d, axis=1)
             ar = np.arange(idx.size)
             np.subtract(d, d[ar, k][:, None], out=d)  # float16/32 differences: exact
-            others = np.exp(d)
+            others = np.exp(np.maximum(d, _EXP_FLOOR))  # a term below e^-708 rounds away
             others[ar, k] = 0.0
             np.subtract(d, np.log1p(others.sum(axis=1))[:, None], out=d)
             out[idx] = d

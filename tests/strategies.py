@@ -92,3 +92,55 @@ def dominated_rows(draw, dtype=None, max_n=12):
     k = draw(st.integers(0, n - 1))
     x = np.insert(offset - gap - rest, k, offset)
     return x.astype(dtype)
+
+
+# --------------------------------------------------------------------------------------------
+# The input distributions of the benchmark (bench/bench_softmax.py), in one place: the tests
+# check correctness on exactly these (tests/test_core.py and tests/test_fused.py), the benchmark
+# times them. Plain numpy, seeded: no Hypothesis here.
+
+#: Name -> what the rows look like, in the order the benchmark prints them.
+DISTRIBUTIONS = {
+    "N(0,1)": "standard normal scores",
+    "N(0,5)": "normal, standard deviation 5",
+    "N(0,30)": "normal, sd 30: one entry dominates most rows (ill-conditioned in float64)",
+    "N(0,1000)": "normal, sd 1000: almost every row is one-hot",
+    "mask 10%": "N(0,5) with 10% of entries -inf (random mask)",
+    "mask 50%": "N(0,5) with 50% of entries -inf (random mask)",
+    "causal": "N(0,5), entry j of row i kept only for j <= i mod n (lower-triangular mask)",
+    "all -inf rows": "N(0,5) with every 8th row entirely -inf (fully masked: NaN by definition)",
+    "digits logits": "proxy for the digits network's logits: N(0,2) plus a margin N(12,3) on one"
+    " class per row (a confident classifier)",
+    "full range": "sign * 10**U(-30, log10(max/4)): every magnitude the dtype holds",
+}
+
+
+def bench_distribution(name, shape, dtype, seed=0):
+    """One array of scores of ``shape`` and ``dtype`` drawn from the distribution ``name``.
+
+    ``name`` is a key of :data:`DISTRIBUTIONS`; the rows run along the last axis. The same
+    ``seed`` gives the same array on every machine (numpy's default_rng, then one rounding).
+    """
+    rng = np.random.default_rng(seed)
+    dtype = np.dtype(dtype)
+    rows, n = int(np.prod(shape[:-1], dtype=np.int64)), shape[-1]
+    if name in ("N(0,1)", "N(0,5)", "N(0,30)", "N(0,1000)"):
+        x = float(name[4:-1]) * rng.standard_normal((rows, n))
+    elif name.startswith("mask"):
+        x = 5.0 * rng.standard_normal((rows, n))
+        x[rng.random((rows, n)) < float(name[5:-1]) / 100] = -np.inf
+    elif name == "causal":
+        x = 5.0 * rng.standard_normal((rows, n))
+        x[np.arange(n)[None, :] > (np.arange(rows) % n)[:, None]] = -np.inf
+    elif name == "all -inf rows":
+        x = 5.0 * rng.standard_normal((rows, n))
+        x[::8] = -np.inf
+    elif name == "digits logits":
+        x = 2.0 * rng.standard_normal((rows, n))
+        x[np.arange(rows), rng.integers(0, n, rows)] += 12.0 + 3.0 * rng.standard_normal(rows)
+    elif name == "full range":
+        top = np.log10(float(np.finfo(dtype).max) / 4)
+        x = 10.0 ** rng.uniform(-30.0, top, (rows, n)) * rng.choice([-1.0, 1.0], (rows, n))
+    else:
+        raise ValueError(f"name must be one of {list(DISTRIBUTIONS)}, got {name!r}")
+    return x.astype(dtype).reshape(shape)
