@@ -6,6 +6,7 @@ slips, fail the suite. The checker is itself tested on notebooks built to be wro
 """
 
 import re
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 import nbformat
@@ -33,6 +34,30 @@ def toc_files():
 
     walk(toc)
     return {str(Path(f).with_suffix("")) for f in found}
+
+
+#: A glued or printed number with this many significant digits or more is the full repr of a
+#: float (15 to 17 digits): one that went through exp, log, a sum or BLAS differs in its last
+#: digits between CPUs. Glue as_shown(x, fmt) and print as_text(x, fmt) instead
+#: (softmaxlib.reporting), at the precision the claim needs.
+FULL_REPR_DIGITS = 12
+
+_NUMBER = re.compile(r"(?<![\w.])[-+]?(\d+\.\d*|\.\d+|\d+)([eE][-+]?\d+)?(?![\w.])")
+
+
+def significant_digits(text):
+    """Significant digits of the number written as ``text``, trailing zeros not counted."""
+    try:
+        value = Decimal(text)
+    except InvalidOperation:
+        return 0
+    return len(value.normalize().as_tuple().digits) if value else 1
+
+
+def unrounded_numbers(text, limit):
+    """The numbers in ``text`` that carry ``limit`` or more significant digits and a fraction."""
+    return [m.group(0) for m in _NUMBER.finditer(text)
+            if ("." in m.group(1) or m.group(2)) and significant_digits(m.group(0)) >= limit]
 
 
 def problems(nb, relpath, listed):
@@ -63,6 +88,14 @@ def problems(nb, relpath, listed):
             text = "".join(out.get("text", "")) + "".join(out.get("data", {}).get("text/plain", ""))
             if re.search(r"\b0x[0-9a-f]{6,}\b", text):
                 found.append(f"stores a memory address in an output: {text[:80]!r}")
+            glued = out.get("data", {}).get("application/papermill.record/text/plain")
+            if glued is not None:
+                name = out.get("metadata", {}).get("scrapbook", {}).get("name", "?")
+                if unrounded_numbers(glued, FULL_REPR_DIGITS):
+                    found.append(f"glues {name} = {glued} unrounded: glue as_shown(x, fmt)")
+            elif unrounded_numbers(text, FULL_REPR_DIGITS):
+                first = unrounded_numbers(text, FULL_REPR_DIGITS)[0]
+                found.append(f"prints a float in full, {first}: print as_text(x, fmt) instead")
     sources = "\n".join(c.source for c in code)
     if not re.search(r"^\s*(from softmaxlib\b|import softmaxlib\b)", sources, re.M):
         found.append("does not import softmaxlib")
@@ -126,6 +159,29 @@ def test_checker_rejects_errors_unlisted_and_wrong_kernel():
     assert any("error output" in p for p in found)
     assert any("_toc.yml" in p for p in found)
     assert any("kernelspec" in p for p in found)
+
+
+def test_checker_rejects_unrounded_glue_and_full_reprs():
+    nb = _good_notebook()
+    glue_out = nbformat.v4.new_output(
+        "display_data",
+        data={"application/papermill.record/text/plain": "1.575184905431158e-06"},
+        metadata={"scrapbook": {"name": "ratio", "mime_prefix": "application/papermill.record/"}},
+    )
+    nb.cells[1].outputs.append(glue_out)
+    nb.cells[1].outputs.append(
+        nbformat.v4.new_output("stream", name="stdout", text="lse = 999.067247870432766\n"))
+    found = problems(nb, "notebooks/00_demo.ipynb", LISTED)
+    assert any("glues ratio" in p for p in found)
+    assert any("prints a float in full" in p for p in found)
+    glue_out.data["application/papermill.record/text/plain"] = "1.6e-06"
+    nb.cells[1].outputs[-1].text = "lse = 999.067248, n = 4200017, W = 12345678901234567890\n"
+    assert problems(nb, "notebooks/00_demo.ipynb", LISTED) == []
+
+
+def test_significant_digits():
+    assert [significant_digits(t) for t in ("0.0709", "2.220446049250313e-16", "1e-10", "100.0",
+                                            "26800000000000.0", "-5.96e-08")] == [3, 16, 1, 1, 3, 3]
 
 
 def test_checker_rejects_notebooks_that_neither_import_nor_assert():
