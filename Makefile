@@ -67,7 +67,10 @@ $(MATHJAX):
 
 setup: $(LIB_STAMP) $(MATHJAX)
 
+# Notebooks missing from the jupyter-cache are executed first on every core (tools/prefill_cache.py),
+# then the build finds them all cached; it would otherwise execute them one after another.
 book: setup
+	$(RUN) $(PY) tools/prefill_cache.py _build/.jupyter_cache 120 $(shell $(PY) tools/toc_notebooks.py)
 	$(RUN) $(BIN)/jupyter-book build . --warningiserror --nitpick --keep-going $(BOOK_FLAGS)
 	@echo
 	@echo "The book is at $(CURDIR)/_build/html/index.html"
