@@ -14,7 +14,7 @@ storing an output that another CPU would contradict.
 import math
 from decimal import Decimal
 
-__all__ = ["as_text", "as_shown"]
+__all__ = ["as_text", "as_shown", "as_power_of_ten"]
 
 #: Default relative wobble: far above the last-bit differences of a few roundings (1e-16 each,
 #: amplified by a condition number up to 1e6), far below any digit the book prints.
@@ -111,3 +111,36 @@ def as_shown(x, fmt, *, rel=REL, abs=0.0):  # noqa: A002
     if text.endswith("%"):
         return float(Decimal(text[:-1]) / 100)
     return float(text)
+
+
+def as_power_of_ten(x, *, rel=0.05):
+    """Return ``|x|`` as the nearest power of ten, ``"1e+03"`` for 2963, after checking that
+    every value within ``rel * |x|`` of it has the same nearest power.
+
+    For errors that are large by construction (thousands of eps from a cancellation) but whose
+    exact figure moves by a percent or so with the CPU's ``exp`` and ``log``. The boundary
+    between two powers ``10**k`` and ``10**(k+1)`` is their geometric mean ``10**(k + 1/2)``.
+
+    Raises
+    ------
+    ValueError
+        If a value within ``rel * |x|`` of ``x`` rounds to another power of ten.
+
+    Examples
+    --------
+    >>> from softmaxlib.reporting import as_power_of_ten
+    >>> print(as_power_of_ten(2963.7), as_power_of_ten(2.68e13), as_power_of_ten(845.0))
+    1e+03 1e+13 1e+03
+    >>> print(as_power_of_ten(0.0), as_power_of_ten(float("inf")))
+    0 inf
+    """
+    value = math.fabs(_check(x, ".0e", rel, 0.0))
+    if value == 0 or not math.isfinite(value):
+        return format(value, "g")
+    powers = {round(math.log10(v)) for v in (value * (1 - rel), value, value * (1 + rel))}
+    if len(powers) > 1:
+        raise ValueError(
+            f"x = {value!r} is within {rel:.0%} of the boundary between two powers of ten: "
+            "the power shown could differ on another CPU"
+        )
+    return f"1e{powers.pop():+03d}"
