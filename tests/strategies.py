@@ -144,3 +144,76 @@ def bench_distribution(name, shape, dtype, seed=0):
     else:
         raise ValueError(f"name must be one of {list(DISTRIBUTIONS)}, got {name!r}")
     return x.astype(dtype).reshape(shape)
+
+
+# --------------------------------------------------------------------------------------------
+# Error bounds, in eps of the result's dtype, derived from the operation count (first order in
+# u = eps/2; the neglected terms are below 1e-12 eps for every n the tests use). Each bound is
+# the sum of the worst cases of the steps, so no machine can exceed it, whatever its SIMD path.
+#
+# Ingredients:
+# * numpy's float64 exp, log and log1p are within 1 ulp on every SIMD path (the ulperr column
+#   of numpy/_core/tests/data/umath-validation-set-{exp,log,log1p}.csv, which numpy's
+#   test_umath_accuracy.py enforces): a relative error of at most eps. glibc's log1p, which
+#   the numba kernels call, is within 1 ulp too (glibc's libm-test-ulps for x86_64).
+# * The fused kernels' own exp (Cody-Waite reduction, Taylor polynomial by FMA Horner) is within
+#   1 ulp: the truncation is below 0.04 eps, the Horner roundings add up to under 0.8 u
+#   (|y| <= ln2/2 scales the earlier ones down) and the reduction's rounding of y costs
+#   u |y| < 0.2 u.
+# * Each shifted term carries the TwoSum correction of x - max (float64), applied in one
+#   rounding (u); in float64 rows spread less than softmaxlib.core._SHIFT_SPREAD = 2 it is
+#   skipped instead, and the rounding of x - max costs at most 2 u |x - max| <= 1 eps. Either
+#   way a term is within 2 eps (numpy) or 1.5 eps (kernel).
+# * numpy sums a contiguous row pairwise (numpy/_core/src/umath/loops_utils.h.src): 8
+#   accumulators over blocks of up to 128, halves above that. An element passes through at most
+#   pairwise_depth(n) roundings, and a sum of positive terms is then within that many u.
+# * The fused kernels sum blocks of 16 in any order (at most 15 roundings) and add the block
+#   sums with TwoSum (Sum2: one more u): 16 u = 8 eps for every n.
+# * float16/float32 results are computed in float64 and rounded once: 0.5 eps of the dtype plus
+#   the float64 error, which is below 1e-3 of float32's eps (see narrow_bound).
+
+
+def pairwise_depth(n):
+    """The most roundings an element goes through in numpy's pairwise sum of ``n`` terms."""
+    if n < 8:
+        return max(n - 1, 0)
+    if n <= 128:
+        return (n // 8 - 1) + 3 + n % 8
+    half = n // 2
+    half -= half % 8
+    return 1 + max(pairwise_depth(half), pairwise_depth(n - half))
+
+
+#: float16/float32 results: one rounding (0.5 eps) plus the float64 work, whose relative error
+#: is at most (720 + 30) * 2**-52 * 2**10 < 2e-10 (log_softmax's direct path divides the
+#: absolute error of log(S'), at most (|log S'| <= 720, plus 30 for exp and the sum) eps64, by
+#: |log p| >= 2**-10), i.e. under 2e-3 of float32's eps.
+NARROW_BOUND = 0.5 + 2e-3
+
+
+def softmax_bound(n, dtype, *, fused=False):
+    """Relative error bound (eps) of softmax over rows of ``n`` entries in ``dtype``.
+
+    float64: the term itself (2 eps numpy, 1.5 kernel) + the sum s of the others (the terms'
+    error, plus pairwise_depth(n) u, or 8 eps in the kernel) + rounding 1 + s (u) + the
+    division (u).
+    """
+    if np.dtype(dtype) != np.float64:
+        return NARROW_BOUND
+    if fused:
+        return 1.5 + (1.5 + 8.0) + 0.5 + 0.5
+    return 2.0 + (2.0 + pairwise_depth(n) / 2) + 0.5 + 0.5
+
+
+def log_softmax_bound(n, dtype, *, fused=False):
+    """Relative error bound (eps) of log_softmax over rows of ``n`` entries in ``dtype``.
+
+    float64: y_i = fl(x_i - max) - log1p(s). |y_i| = |x_i - max| + log1p(s), so the rounding of
+    the difference (u |x_i - max|) is at most u of |y_i|; log1p(s) is within (error of s) + eps
+    of itself, since log1p(s(1 + r)) - log1p(s) <= r s / (1 + s) <= r log1p(s); the final
+    subtraction adds u.
+    """
+    if np.dtype(dtype) != np.float64:
+        return NARROW_BOUND
+    s_err = 1.5 + 8.0 if fused else 2.0 + pairwise_depth(n) / 2
+    return 0.5 + (s_err + 1.0) + 0.5
