@@ -14,15 +14,19 @@ index of the maximum and ``s = sum_{i != k} exp(x_i - x_k)``,
 Using ``log1p(s)`` rather than ``log(1 + s)`` keeps the log-probability of a dominant entry
 accurate when ``s`` is tiny. In detail:
 
-* softmax divides by the full sum ``S = 1 + s``, which needs no care;
-* log_softmax and logsumexp use ``log(S)`` when ``S >= 2`` (no entry dominates, so ``log S``
-  is well conditioned) and otherwise ``log1p(s)`` with ``s`` summed without the maximum's own
-  term, so no ``1 + s`` is ever rounded;
+* ``s`` is always summed without the maximum's own term (exactly 1): softmax divides by
+  ``1 + s``, and log_softmax and logsumexp take ``log1p(s)``, so no ``1 + s`` is rounded
+  before the log and a dominant entry keeps its tiny log-probability;
 * in float64, ``x_i - x_k`` is rounded, and ``exp`` turns an absolute error ``delta`` of its
-  argument into a relative error ``delta`` of its value. In those dominated rows the rounding
-  error of every difference is recovered exactly with Knuth's TwoSum and fed back as
-  ``exp(d + err) = exp(d) (1 + err)``, so ``log1p(s)`` is accurate to a few ulps however far
-  apart the entries are. (float16 and float32 differences are exact in float64.)
+  argument into a relative error ``delta`` of its value (65 eps on N(0, 30) rows). In rows
+  spread wider than 2 the rounding error of every difference is recovered exactly with
+  Knuth's TwoSum and fed back as ``exp(d + err) = exp(d) (1 + err)``, so every term, and
+  so softmax, log_softmax and logsumexp, is accurate to a few ulps however far apart the
+  entries are; narrower rows lose at most 1 eps to it and skip the work. (float16 and
+  float32 differences are exact in float64.) Complex input gets the same correction;
+* ``exp``'s argument is clamped at -708 wherever a smaller term cannot show (sums, and
+  float16/float32 output): numpy's SIMD ``exp`` takes a slow path for arguments that
+  underflow, which masked (-inf) entries and widely spread rows are full of.
 
 softmax and log_softmax of float16/float32 input at temperature 1 skip the shift where
 float64's range allows: with ``S' = sum(exp(x))`` finite and at least e^-600, they return
@@ -62,12 +66,12 @@ _EXP_FLOOR = -708.0
 #: n clamped terms add less than n e^-708, under 1e-42 of such a sum.
 _CLAMP_EXACT_ABOVE = 2.0**-880
 
-#: float16/float32 rows whose sum of exp(x) is at least this (e^-600) and finite are computed
-#: without the shift: a term below e^-708 (subnormal in float64) is then below e^-108 of the
-#: sum, which rounds to 0 in float32.
-_DIRECT_MIN = float(np.exp(-600.0))
-
-_LOG_DIRECT_MIN = -600.0  # log(_DIRECT_MIN), for log_softmax, which keeps log(sum) instead
+#: float16/float32 rows whose maximum m has m >= _DIRECT_MIN_LOG and
+#: m + log(n) < _DIRECT_MAX_LOG are computed without the shift: e^-600 <= sum(exp(x)) < e^700,
+#: so nothing overflows, and a term below e^-708 (subnormal in float64) is below e^-108 of
+#: the sum, which rounds to 0 in float32.
+_DIRECT_MIN_LOG = -600.0
+_DIRECT_MAX_LOG = 700.0
 
 #: log_softmax's direct formula x - log(S') is used where log(S') - max >= this: the absolute
 #: error of log(S'), below 2**-43, is then at most 2**-33 of every result (1/1000 of float32's eps).
@@ -374,9 +378,24 @@ def _softmax_rows(rows, mask, temperature, log):
         return out.astype(dtype, copy=False)
 
     rows = np.ascontiguousarray(rows)
-    if working_dtype(dtype) != dtype and temperature == 1.0:
-        return _narrow_rows(rows, mask, log)
-    return _shifted_rows(rows, mask, temperature, log)
+    if working_dtype(dtype) == dtype or temperature != 1.0:
+        return _shifted_rows(rows, mask, temperature, log)
+    # float16/float32 at T = 1: rows whose maximum keeps sum(exp(x)) within float64's range
+    # skip the shift (_narrow_rows); the others (huge or tiny scores, NaN, infinities, fully
+    # masked) are shifted. Deciding by the maximum first costs one cheap pass and no exp.
+    m = np.max(rows, axis=1)
+    with np.errstate(invalid="ignore"):
+        direct = (m >= _DIRECT_MIN_LOG) & (m < _DIRECT_MAX_LOG - np.log(rows.shape[1]))
+    if direct.all():
+        return _narrow_rows(rows, m, log)
+    if not direct.any():
+        return _shifted_rows(rows, mask, temperature, log)
+    out = np.empty(rows.shape, dtype=dtype)
+    idx = np.flatnonzero(direct)
+    out[idx] = _narrow_rows(rows[idx], m[idx], log)
+    idx = np.flatnonzero(~direct)
+    out[idx] = _shifted_rows(rows[idx], None if mask is None else mask[idx], temperature, log)
+    return out
 
 
 def _shifted_rows(rows, mask, temperature, log):
@@ -396,70 +415,54 @@ def _shifted_rows(rows, mask, temperature, log):
     return out
 
 
-def _narrow_rows(rows, mask, log):
+def _narrow_rows(rows, m, log):
     """softmax or log_softmax of float16/float32 C-contiguous (R, n > 0) ``rows`` at T = 1.
 
-    float64 has room for ``exp(x)`` itself when the row sum ``S' = sum(exp(x))`` lies between
-    ``_DIRECT_MIN`` and infinity: then no term overflows and every term that can show in the
-    result is a normal float64, so ``p = exp(x) / S'`` and ``log p = x - log(S')`` are found in
-    float64 without the shift (relative error about 1e-15, far below float32's eps) and rounded
-    once. log_softmax does so only where ``log(S') - max >= _LOG_DIRECT_GAP``: every
-    ``|log p|`` is then at least that, and the absolute error of ``log(S')`` cannot show; rows
-    with a more dominant entry get ``(x - max) - log1p(s)`` instead. Rows out of range (huge or
-    tiny scores, NaN, infinities, fully masked) take the shifted path. Each row's result
-    depends only on that row, not on the blocks.
+    ``m`` holds the row maxima, and every row is in range: ``-600 <= m`` and
+    ``m + log(n) < _DIRECT_MAX_LOG`` (see _softmax_rows). float64 then has room for
+    ``exp(x)`` itself: the row sum ``S' = sum(exp(x))`` lies between e^-600 and e^700, no
+    term overflows and every term that can show in the result is a normal float64, so
+    ``p = exp(x) / S'`` and ``log p = x - log(S')`` are found in float64 without the shift
+    (relative error about 1e-15, far below float32's eps) and rounded once. log_softmax does
+    so only where ``log(S') - max >= _LOG_DIRECT_GAP``: every ``|log p|`` is then at least
+    that, and the absolute error of ``log(S')`` cannot show; rows with a more dominant entry
+    get ``(x - max) - log1p(s)`` instead. Each row's result depends only on that row.
     """
     n_rows, n = rows.shape
     step = max(1, _NARROW_BLOCK_ELEMENTS // n)
     out = np.empty((n_rows, n), dtype=rows.dtype)
     e_buf = np.empty((min(n_rows, step), n), dtype=np.float64)
     total = np.empty(n_rows, dtype=np.float64)
-    m = np.empty(n_rows, dtype=rows.dtype) if log else None
-    x_buf = np.empty_like(e_buf) if log else None
     with np.errstate(all="ignore"):
         for r0 in range(0, n_rows, step):
             r1 = min(n_rows, r0 + step)
             xb = rows[r0:r1]
             e = e_buf[: r1 - r0]
             t = total[r0:r1]
+            # Clamped, exp stays on its fast path (masked -inf entries): a term below e^-708
+            # is then below e^-108 of the sum (S' >= e^-600), 0 in float16/32. x is exact in
+            # float64, and each pass below casts on the fly instead of copying.
+            np.maximum(xb, _EXP_FLOOR, out=e, dtype=np.float64)
+            np.exp(e, out=e)
+            np.sum(e, axis=1, out=t)
             if log:
-                xw = x_buf[: r1 - r0]
-                xw[...] = xb  # exact
-                np.maximum(xw, _EXP_FLOOR, out=e)  # a fast exp; see _real_rows on the clamp
-                np.exp(e, out=e)
-                np.sum(e, axis=1, out=t)
-                np.max(xb, axis=1, out=m[r0:r1])
                 np.log(t, out=t)
-                np.subtract(xw, t[:, None], out=xw)
-                out[r0:r1] = xw
+                np.subtract(xb, t[:, None], out=out[r0:r1], dtype=np.float64, casting="same_kind")
             else:
-                # Clamped, exp stays on its fast path (masked -inf entries): a term below
-                # e^-708 is then below e^-108 of the sum (S' >= e^-600), 0 in float16/32.
-                np.maximum(xb, _EXP_FLOOR, out=e, dtype=np.float64)  # x is exact in float64
-                np.exp(e, out=e)
-                np.sum(e, axis=1, out=t)
-                np.multiply(e, (1.0 / t)[:, None], out=e)
-                out[r0:r1] = e
+                np.multiply(e, (1.0 / t)[:, None], out=out[r0:r1], casting="same_kind")
         if log:
-            in_range = (total >= _LOG_DIRECT_MIN) & (total < np.inf)
-            dominated = np.flatnonzero(in_range & ~(total - m >= _LOG_DIRECT_GAP))
-        else:
-            in_range = (total >= _DIRECT_MIN) & (total < np.inf)
-        for i in range(0, dominated.size if log else 0, step):
-            # One entry dominates: log p = (x - max) - log1p(s), s the sum of the others.
-            idx = dominated[i : i + step]
-            d = rows[idx].astype(np.float64)
-            k = np.argmax(d, axis=1)
-            ar = np.arange(idx.size)
-            np.subtract(d, d[ar, k][:, None], out=d)  # float16/32 differences: exact
-            others = np.exp(np.maximum(d, _EXP_FLOOR))  # a term below e^-708 rounds away
-            others[ar, k] = 0.0
-            np.subtract(d, np.log1p(others.sum(axis=1))[:, None], out=d)
-            out[idx] = d
-    redo = np.flatnonzero(~in_range)
-    for i in range(0, redo.size, step):
-        idx = redo[i : i + step]
-        out[idx] = _shifted_rows(rows[idx], None if mask is None else mask[idx], 1.0, log)
+            dominated = np.flatnonzero(~(total - m >= _LOG_DIRECT_GAP))
+            for i in range(0, dominated.size, step):
+                # One entry dominates: log p = (x - max) - log1p(s), s the sum of the others.
+                idx = dominated[i : i + step]
+                d = rows[idx].astype(np.float64)
+                k = np.argmax(d, axis=1)
+                ar = np.arange(idx.size)
+                np.subtract(d, d[ar, k][:, None], out=d)  # float16/32 differences: exact
+                others = np.exp(np.maximum(d, _EXP_FLOOR))  # a term below e^-708 rounds away
+                others[ar, k] = 0.0
+                np.subtract(d, np.log1p(others.sum(axis=1))[:, None], out=d)
+                out[idx] = d
     return out
 
 
@@ -525,10 +528,12 @@ def softmax(x, axis=-1, *, temperature=1.0, where=None):
     shift is not needed for moderate scores: :math:`e^{x_i} / \sum_j e^{x_j}` itself cannot
     overflow there, so that is what is computed for them (at T = 1), as accurately.
 
-    Accuracy: each :math:`p_i` is within a few ulps of the exact value, plus
-    :math:`|x_i - x_k|/2` ulps in float64 (the rounding of the difference, which ``exp``
-    turns into a relative error; float16/32 differences are exact in float64). This is never
-    worse than ``scipy.special.softmax``, which computes the same differences.
+    Accuracy: each :math:`p_i` is within a few ulps of the exact value, for every finite
+    input: the rounding of :math:`x_i - x_k`, which ``exp`` would turn into a relative error
+    of :math:`|x_i - x_k|/2` ulps (as in ``scipy.special.softmax``), is recovered with
+    TwoSum in float64 (float16/32 differences are exact in float64). The bound the tests
+    check is 1 ulp for each ``exp`` (numpy's documented worst case), the roundings of
+    numpy's pairwise sum, and one each for ``1 + s`` and the division.
 
     Edge cases:
 
@@ -615,7 +620,7 @@ def log_softmax(x, axis=-1, *, temperature=1.0, where=None):
     ``(x - x_k) - log(sum(exp(x - x_k)))`` (scipy's) still rounds ``1 + s`` before the log,
     so a dominant entry's log-probability ``-log1p(s)`` comes out as 0 or with a large
     relative error. This function returns ``(x - x_k) - log1p(s)``, with ``s`` the sum of
-    the non-maximal terms (TwoSum-compensated in float64 when ``s < 1``), so every entry is
+    the non-maximal terms (their shifts TwoSum-corrected in float64), so every entry is
     within a few ulps of the exact value :cite:p:`blanchard2021accurate`.
 
     Edge cases follow :func:`softmax`: NaN propagates; +inf entries get
