@@ -18,18 +18,20 @@ accurate when ``s`` is tiny. In detail:
   ``1 + s``, and log_softmax and logsumexp take ``log1p(s)``, so no ``1 + s`` is rounded
   before the log and a dominant entry keeps its tiny log-probability;
 * in float64, ``x_i - x_k`` is rounded, and ``exp`` turns an absolute error ``delta`` of its
-  argument into a relative error ``delta`` of its value (65 eps on N(0, 30) rows). In rows
-  spread wider than 2 the rounding error of every difference is recovered exactly with
-  Knuth's TwoSum and fed back as ``exp(d + err) = exp(d) (1 + err)``, so every term, and
-  so softmax, log_softmax and logsumexp, is accurate to a few ulps however far apart the
-  entries are; narrower rows lose at most 1 eps to it and skip the work. (float16 and
-  float32 differences are exact in float64.) Complex input gets the same correction;
-* ``exp``'s argument is clamped at -708 wherever a smaller term cannot show (sums, and
+  argument into a relative error ``delta`` of its value (65 eps on N(0, 30) rows). For
+  softmax, in rows spread wider than 2, the rounding error of every difference is recovered
+  exactly with Knuth's TwoSum and fed back as ``exp(d + err) = exp(d) (1 + err)``, so every
+  probability is accurate to a few ulps however far apart the entries are; narrower rows
+  lose at most 1 eps to it and skip the work. log_softmax and logsumexp need the correction
+  only in dominated rows (s < 1): elsewhere ``log1p(s) >= log 2`` and the roundings move it
+  by at most ``u log(n)``. (float16 and float32 differences are exact in float64.) Complex
+  input gets the same correction;
+* ``exp``'s argument is clamped at -700 wherever a smaller term cannot show (sums, and
   float16/float32 output): numpy's SIMD ``exp`` takes a slow path for arguments that
   underflow, which masked (-inf) entries and widely spread rows are full of.
 
 softmax and log_softmax of float16/float32 input at temperature 1 skip the shift where
-float64's range allows: with ``S' = sum(exp(x))`` finite and at least e^-600, they return
+float64's range allows: with ``S' = sum(exp(x))`` finite and at least e^-580, they return
 ``exp(x) / S'`` and ``x - log(S')``, found in float64 (relative error about 1e-15) and rounded
 once, so they are as accurate as the shifted formulas and one pass cheaper. log_softmax does so
 only where ``log(S') - max(x) >= 2**-10``; rows with a more dominant entry, and rows out of
@@ -56,21 +58,22 @@ _NARROW_BLOCK_ELEMENTS = 1 << 17
 #: correction of every shift; in the others the rounding of x - max costs at most 1 eps.
 _SHIFT_SPREAD = 2.0
 
-#: A cap on the TwoSum correction: |err| <= 2**-53 * 708 < 2**-43 wherever it matters.
+#: A cap on the TwoSum correction: |err| <= 2**-53 * 700 < 2**-43 wherever it matters.
 _ERR_CAP = 2.0**-43
 
-#: exp's argument is clamped here where that cannot show (see _real_rows): e^-708 is normal.
-_EXP_FLOOR = -708.0
+#: exp's argument is clamped here where that cannot show (see _real_rows). numpy's AVX-512
+#: exp leaves its fast path a little above -708 (ten times slower); e^-700 is normal.
+_EXP_FLOOR = -700.0
 
 #: ... unless the sum of the non-maximal terms is below n times this (2**-880, about 1e-265):
-#: n clamped terms add less than n e^-708, under 1e-42 of such a sum.
+#: n clamped terms add less than n e^-700, under 1e-38 of such a sum.
 _CLAMP_EXACT_ABOVE = 2.0**-880
 
 #: float16/float32 rows whose maximum m has m >= _DIRECT_MIN_LOG and
-#: m + log(n) < _DIRECT_MAX_LOG are computed without the shift: e^-600 <= sum(exp(x)) < e^700,
-#: so nothing overflows, and a term below e^-708 (subnormal in float64) is below e^-108 of
+#: m + log(n) < _DIRECT_MAX_LOG are computed without the shift: e^-580 <= sum(exp(x)) < e^700,
+#: so nothing overflows, and a term below e^-700 (clamped there) is below e^-120 of
 #: the sum, which rounds to 0 in float32.
-_DIRECT_MIN_LOG = -600.0
+_DIRECT_MIN_LOG = -580.0
 _DIRECT_MAX_LOG = 700.0
 
 #: log_softmax's direct formula x - log(S') is used where log(S') - max >= this: the absolute
@@ -196,7 +199,7 @@ def _real_rows(rows, kind, *, out_dtype, temperature=1.0, compensate=False):
     err_scratch = np.empty((first, n), dtype=wdt) if compensate else None
     tmp_scratch = np.empty((first, n), dtype=wdt) if compensate else None
     # Clamping exp's argument costs nothing in accuracy where only sums are kept, or where the
-    # output is float16/32: a term below e^-708 is below e^-708 of the total (which is at
+    # output is float16/32: a term below e^-700 is below e^-700 of the total (which is at
     # least 1), so it rounds away. numpy's SIMD exp takes a slow scalar path for arguments
     # that underflow (masked -inf entries, widely spread rows): clamped, every call is fast.
     clamp = kind != "softmax" or narrow_out
@@ -219,17 +222,24 @@ def _real_rows(rows, kind, *, out_dtype, temperature=1.0, compensate=False):
         err = None
         if compensate:
             # Only rows spread wider than _SHIFT_SPREAD need the correction: elsewhere the
-            # rounding of x - m costs at most _SHIFT_SPREAD / 2 eps.
-            fix = np.flatnonzero(np.min(d, axis=1) < -_SHIFT_SPREAD * temperature)
+            # rounding of x - m costs at most _SHIFT_SPREAD / 2 eps. log_softmax and lse need
+            # it only in dominated rows (below), where s is small and log1p(s) as accurate as s.
+            lo = np.min(d, axis=1)
+            wide = lo < -_SHIFT_SPREAD * temperature
+            lo_inf = lo == -np.inf  # masked entries: TwoSum gives NaN there
+            fix = np.flatnonzero(wide) if kind == "softmax" else np.empty(0, dtype=np.intp)
             if fix.size:
                 sel = slice(None) if fix.size == nb else fix  # whole blocks without copies
                 err = _twosum_error(xb[sel], m_shift[sel, None], d[sel],
                                     err_scratch[: fix.size], tmp_scratch[: fix.size])
                 if temperature != 1.0:
                     err /= temperature
-                # |err| <= 2**-53 * 708 wherever exp(d) is above the clamp; larger ones belong to
-                # terms that are 0 or clamped away, and x = -inf gives NaN: fmax/fmin cap both.
-                np.fmin(np.fmax(err, -_ERR_CAP, out=err), _ERR_CAP, out=err)
+                if clamp or lo_inf[sel].any():
+                    # |err| <= 2**-53 * 700 wherever exp(d) is above the clamp; larger ones
+                    # belong to terms that are 0 or clamped away, and x = -inf gives NaN:
+                    # fmax/fmin cap both. (Without -inf or a clamp, a large err multiplies an
+                    # exp(d) that is 0 or tiny, and the product is 0 or negligible.)
+                    np.fmin(np.fmax(err, -_ERR_CAP, out=err), _ERR_CAP, out=err)
         if temperature != 1.0:
             # (x - m) / T rather than x/T - m/T: the shift stays exact-friendly.
             np.divide(d, temperature, out=d)
@@ -253,6 +263,21 @@ def _real_rows(rows, kind, *, out_dtype, temperature=1.0, compensate=False):
             e[ar, k] = 1.0
             np.divide(e, (1.0 + s)[:, None], out=out[r0:r1])
             continue
+        if compensate and kind != "softmax":
+            # Rows with s >= 1 need no correction: there log1p(s) >= log 2, and the shifts'
+            # roundings move it by at most u * E_p[max - x] <= u * log(n) (the entropy bound).
+            dom = np.flatnonzero(wide & (s < 1.0) & ~bad)
+            if dom.size:
+                sel = slice(None) if dom.size == nb else dom
+                xs, ms = xb[sel], m_shift[sel, None]
+                ds = d[sel] if temperature == 1.0 else xs - ms  # fl(x - m), undivided
+                err = _twosum_error(xs, ms, ds, err_scratch[: dom.size], tmp_scratch[: dom.size])
+                if temperature != 1.0:
+                    err /= temperature
+                np.fmin(np.fmax(err, -_ERR_CAP, out=err), _ERR_CAP, out=err)
+                np.multiply(err, e[sel], out=err)
+                err[np.arange(dom.size), k[sel]] = 0.0  # the maximal term is exact
+                s[sel] += err.sum(axis=1)
         if clamp:
             tiny = np.flatnonzero((s < n * _CLAMP_EXACT_ABOVE) & ~bad)
             if tiny.size:
@@ -379,6 +404,8 @@ def _softmax_rows(rows, mask, temperature, log):
 
     rows = np.ascontiguousarray(rows)
     if working_dtype(dtype) == dtype or temperature != 1.0:
+        # float64 keeps the shift: on a grid where x + c is exact, softmax(x + c) is then
+        # softmax(x) bit for bit (exp(x) / sum(exp(x)) would be only within rounding).
         return _shifted_rows(rows, mask, temperature, log)
     # float16/float32 at T = 1: rows whose maximum keeps sum(exp(x)) within float64's range
     # skip the shift (_narrow_rows); the others (huge or tiny scores, NaN, infinities, fully
@@ -418,9 +445,9 @@ def _shifted_rows(rows, mask, temperature, log):
 def _narrow_rows(rows, m, log):
     """softmax or log_softmax of float16/float32 C-contiguous (R, n > 0) ``rows`` at T = 1.
 
-    ``m`` holds the row maxima, and every row is in range: ``-600 <= m`` and
+    ``m`` holds the row maxima, and every row is in range: ``-580 <= m`` and
     ``m + log(n) < _DIRECT_MAX_LOG`` (see _softmax_rows). float64 then has room for
-    ``exp(x)`` itself: the row sum ``S' = sum(exp(x))`` lies between e^-600 and e^700, no
+    ``exp(x)`` itself: the row sum ``S' = sum(exp(x))`` lies between e^-580 and e^700, no
     term overflows and every term that can show in the result is a normal float64, so
     ``p = exp(x) / S'`` and ``log p = x - log(S')`` are found in float64 without the shift
     (relative error about 1e-15, far below float32's eps) and rounded once. log_softmax does
@@ -437,10 +464,10 @@ def _narrow_rows(rows, m, log):
         for r0 in range(0, n_rows, step):
             r1 = min(n_rows, r0 + step)
             xb = rows[r0:r1]
-            e = e_buf[: r1 - r0]
             t = total[r0:r1]
-            # Clamped, exp stays on its fast path (masked -inf entries): a term below e^-708
-            # is then below e^-108 of the sum (S' >= e^-600), 0 in float16/32. x is exact in
+            e = e_buf[: r1 - r0]
+            # Clamped, exp stays on its fast path (masked -inf entries): a term below e^-700
+            # is then below e^-120 of the sum (S' >= e^-580), 0 in float16/32. x is exact in
             # float64, and each pass below casts on the fly instead of copying.
             np.maximum(xb, _EXP_FLOOR, out=e, dtype=np.float64)
             np.exp(e, out=e)
@@ -459,7 +486,7 @@ def _narrow_rows(rows, m, log):
                 k = np.argmax(d, axis=1)
                 ar = np.arange(idx.size)
                 np.subtract(d, d[ar, k][:, None], out=d)  # float16/32 differences: exact
-                others = np.exp(np.maximum(d, _EXP_FLOOR))  # a term below e^-708 rounds away
+                others = np.exp(np.maximum(d, _EXP_FLOOR))  # a term below e^-700 rounds away
                 others[ar, k] = 0.0
                 np.subtract(d, np.log1p(others.sum(axis=1))[:, None], out=d)
                 out[idx] = d

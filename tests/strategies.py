@@ -211,9 +211,13 @@ def log_softmax_bound(n, dtype, *, fused=False):
     float64: y_i = fl(x_i - max) - log1p(s). |y_i| = |x_i - max| + log1p(s), so the rounding of
     the difference (u |x_i - max|) is at most u of |y_i|; log1p(s) is within (error of s) + eps
     of itself, since log1p(s(1 + r)) - log1p(s) <= r s / (1 + s) <= r log1p(s); the final
-    subtraction adds u.
+    subtraction adds u. numpy's path corrects the shifts only in dominated rows (s < 1, where
+    log1p(s) is as accurate as s); elsewhere log1p(s) >= log 2, and the uncorrected shifts move
+    it by at most u E_p[max - x] <= u ln(n) (E_p[max - x] = ln p_max + H(p) <= ln n): relative
+    to |y_i| >= log 2 that is 0.5 log2(n) eps more.
     """
     if np.dtype(dtype) != np.float64:
         return NARROW_BOUND
-    s_err = 1.5 + 8.0 if fused else 2.0 + pairwise_depth(n) / 2
-    return 0.5 + (s_err + 1.0) + 0.5
+    if fused:
+        return 0.5 + (1.5 + 8.0 + 1.0) + 0.5
+    return 0.5 + (2.0 + pairwise_depth(n) / 2 + 1.0) + 0.5 + 0.5 * np.log2(max(n, 1))
