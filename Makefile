@@ -9,7 +9,7 @@
 #   make notebooks  re-execute notebooks in place and store their outputs (NB=path for one)
 #   make lab        JupyterLab on the project's own kernel
 #   make lock       regenerate requirements.txt from requirements.in (needs the registry)
-#   make clean      remove _build (add `distclean` to drop .venv and MathJax too)
+#   make clean      remove _build (add `distclean` to drop .venv, MathJax and the font too)
 #
 # Needs only Python 3.11+, make and npm: everything else is installed here from PyPI and npm.
 
@@ -19,10 +19,12 @@ BIN       := $(VENV)/bin
 PY        := $(BIN)/python
 UV_VERSION := 0.13.9
 MATHJAX_VERSION := 3.2.2
+NOTO_JP_VERSION := 5.3.0
 # The venv is rebuilt from scratch whenever the pins change.
 VENV_STAMP := $(VENV)/.requirements.stamp
 LIB_STAMP  := $(VENV)/.softmaxlib.stamp
 MATHJAX    := _mathjax/mathjax/tex-chtml.js
+FONT       := _fonts/noto-sans-jp/noto-sans-jp-400.css
 NOTEBOOKS  := $(sort $(wildcard notebooks/*.ipynb))
 NB         ?= $(NOTEBOOKS)
 JOBS       ?= 2
@@ -65,7 +67,23 @@ $(MATHJAX):
 	cp -R .mathjax-npm/node_modules/mathjax/es5 _mathjax/mathjax
 	@test -f $@
 
-setup: $(LIB_STAMP) $(MATHJAX)
+# Noto Sans JP (SIL OFL 1.1), so that the glossary's Japanese names render on a machine without a
+# Japanese font. Only weight 400, and only its 120 numbered unicode-range subsets (woff2, about
+# 2.8 MB): the browser fetches just the subsets holding characters a page uses. The latin,
+# cyrillic and vietnamese faces and the .woff fallbacks are left out; book/_static/japanese.css puts
+# the family after the theme's own fonts, so it only draws what they cannot.
+$(FONT):
+	npm install --silent --no-save --no-audit --no-fund --prefix .fonts-npm @fontsource/noto-sans-jp@$(NOTO_JP_VERSION)
+	rm -rf _fonts && mkdir -p _fonts/noto-sans-jp/files
+	cp .fonts-npm/node_modules/@fontsource/noto-sans-jp/files/noto-sans-jp-[0-9]*-400-normal.woff2 \
+	  _fonts/noto-sans-jp/files/
+	cp .fonts-npm/node_modules/@fontsource/noto-sans-jp/LICENSE _fonts/noto-sans-jp/
+	awk -v RS= -v ORS='\n\n' '/noto-sans-jp-\[[0-9]+\]-400-normal/' \
+	  .fonts-npm/node_modules/@fontsource/noto-sans-jp/400.css \
+	  | sed -e "s/, url([^)]*\.woff) format('woff')//" > $@.tmp && mv $@.tmp $@
+	@test -f $@
+
+setup: $(LIB_STAMP) $(MATHJAX) $(FONT)
 
 # Notebooks missing from the jupyter-cache are executed first on every core (tools/prefill_cache.py),
 # then the build finds them all cached; it would otherwise execute them one after another.
@@ -125,4 +143,4 @@ clean:
 	rm -rf _build
 
 distclean: clean
-	rm -rf $(VENV) _mathjax .mathjax-npm
+	rm -rf $(VENV) _mathjax .mathjax-npm _fonts .fonts-npm
