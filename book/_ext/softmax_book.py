@@ -279,6 +279,24 @@ def _para(*children) -> nodes.paragraph:
     return para
 
 
+_INLINE_MATH = re.compile(r"\$([^$]+)\$")
+
+
+def _with_math(text: str) -> list[nodes.Node]:
+    """Text with its ``$...$`` spans as math nodes, which MathJax renders like the chapters' own.
+
+    Chapter headings carry inline math (``Maximise $\\ln W$, not $W$``); copied as plain text
+    into the report, they would show their dollar signs and backslashes.
+    """
+    out: list[nodes.Node] = []
+    for i, part in enumerate(_INLINE_MATH.split(text)):
+        if i % 2:
+            out.append(nodes.math(f"${part}$", part))
+        elif part:
+            out.append(nodes.Text(part))
+    return out
+
+
 def _table(header: list[str], rows: list[list], widths: list[int]) -> nodes.table:
     table = nodes.table(classes=["verification-table"])
     group = nodes.tgroup(cols=len(header))
@@ -304,7 +322,7 @@ def _doc_link(docname: str, text: str) -> addnodes.pending_xref:
     ref = addnodes.pending_xref(
         "", refdomain="std", reftype="doc", reftarget="/" + docname, refexplicit=True, refwarn=True
     )
-    ref += nodes.inline(text=text)
+    ref += nodes.inline("", "", *_with_math(text))
     return ref
 
 
@@ -350,10 +368,10 @@ class VerificationReport(Directive):
         rows = []
         for ch in chapters:
             docname = ch["path"].relative_to(root).with_suffix("").as_posix()
-            title = _doc_link(docname, ch["title"]) if docname in found else nodes.Text(ch["title"])
+            title = [_doc_link(docname, ch["title"])] if docname in found else _with_math(ch["title"])
             rows.append(
                 [
-                    _para(title),
+                    _para(*title),
                     str(ch["code_cells"]),
                     str(ch["asserts"]),
                     str(ch["testing"]),
@@ -393,11 +411,13 @@ class VerificationReport(Directive):
 
         for ch in chapters:
             box = nodes.admonition(classes=["dropdown", "note"])
-            box += nodes.title(text=f"{ch['title']}: what its {ch['total']} checks are")
+            box += nodes.title("", "", *_with_math(f"{ch['title']}: what its {ch['total']} checks are"))
             if not ch["sections"]:
                 box += _para("This chapter asserts nothing yet.")
             for name, checks in ch["sections"]:
-                box += _para(nodes.strong(text=name), f" — {len(checks)} check{'s' * (len(checks) != 1)}")
+                box += _para(
+                    nodes.strong("", "", *_with_math(name)), f" — {len(checks)} check{'s' * (len(checks) != 1)}"
+                )
                 items = nodes.bullet_list()
                 for check in checks:
                     item = nodes.list_item()
