@@ -243,8 +243,9 @@ class TestErrorInEps:
         one_up = np.float32(1.0) + EPS32
         assert error_in_eps(one_up, 1.0) == 1.0
         assert error_in_eps(one_up, 1.0, np.float64) == 2.0**29
+        # 2^-10 / (1 + 2^-10) / 2^-10, one float64 rounding in the division: rel=eps.
         assert error_in_eps(np.float16(1.0), 1.0 + 2.0**-10) == pytest.approx(1 / (1 + 2**-10),
-                                                                             rel=EPS64)  # 1 rounding
+                                                                             rel=EPS64)
 
     def test_docstring_value(self):
         # float32 0 against -4.385e-8 is the whole value wrong: 1 / eps32 = 2^23.

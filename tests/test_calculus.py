@@ -9,7 +9,7 @@ Reference values come from three independent places, named at each use:
 Bounds are in units of eps = 2.2e-16 and follow from the standard model fl(a op b) =
 (a op b)(1 + d), |d| <= u = eps/2, numpy's float64 exp/log within 1 ulp on every SIMD path
 (umath-validation-set-{exp,log}.csv, ulperrortol 1), and softmaxlib.core's own bound: softmax
-and log_softmax within CORE_BOUND = 3 eps relative (tests/test_core.py). A sum of n terms in
+and log_softmax within CORE_BOUND eps relative (tests/test_core.py). A sum of n terms in
 any order is within (n - 1) u sum |terms| (so BLAS's order does not matter); an mpmath
 reference rounded to float64 adds u relative. Two layouts of the same data may run different
 exp kernels (numpy's SIMD loops need loadable strides), so "the same computation along
@@ -38,21 +38,31 @@ from softmaxlib import (
     softmax_jvp,
     softmax_vjp,
 )
+from strategies import log_softmax_bound, softmax_bound
 
 mpmath.mp.dps = 50
+
 
 EPS = np.finfo(np.float64).eps
 EPS32 = np.finfo(np.float32).eps
 EPS16 = np.finfo(np.float16).eps
 TINY = float(np.finfo(np.float64).smallest_subnormal)
-CORE_BOUND = 3.0  # softmaxlib.core's softmax / log_softmax bound, in eps (tests/test_core.py)
+
+def core_bound(n):
+    """softmaxlib.core's float64 bound in eps for rows of n entries: the larger of
+    tests/strategies.py's softmax_bound and log_softmax_bound (also logsumexp's)."""
+    return max(softmax_bound(n, np.float64), log_softmax_bound(n, np.float64))
+
+
+#: core's bound at the longest row used with it in this file (n <= 7); the bounds grow with n.
+CORE_BOUND = core_bound(7)
 
 
 def jacobian_bound(n):
     """Relative bound in eps of each entry of softmax_jacobian against a rounded reference.
 
-    s_i and s_j: 3 eps each; 1 - s_i: u, or for the largest entry the sum of the n - 1 others,
-    3 eps + (n - 2) u; the product u; the reference u.
+    s_i and s_j: CORE_BOUND eps each; 1 - s_i: u, or for the largest entry the sum of the
+    n - 1 others, CORE_BOUND eps + (n - 2) u; the product u; the reference u.
     """
     return 2 * CORE_BOUND + (n - 2) / 2 + 0.5 + 0.5
 
@@ -65,19 +75,22 @@ def product_bounds(s, v):
     """Per-entry absolute bounds, in eps, of softmax_jvp / log_softmax_jvp / log_softmax_vjp
     against the same product formed with the full matrix (J or L = I - s) and einsum.
 
-    With M = max |v| over the row: _centred's w - <s, w - w_k> is within (n + 10) eps M
-    (d = w - w_k: u 2M; <s, d>: s 3 eps, the products u and n - 1 additions, of sum s|d| <=
-    2M; the final subtraction u 2M). softmax_jvp multiplies by s (3.5 eps more of 2M s_i); the
-    einsum with J, each entry within jacobian_bound(n), adds (jacobian_bound(n) + (n - 1)/2)
-    eps of sum_j |J_ij| |v_j| <= 2 s_i M. For L, entries within 3.5 eps, einsum adds
-    (3.5 + n/2) eps of 2M (jvp) or of (1 + n) M (vjp); log_softmax_vjp's sum(g) carries
-    (n - 1)/2 eps of n M, times s <= 1, and its other steps 9 eps M.
+    With M = max |v| over the row and C = CORE_BOUND: _centred's w - <s, w - w_k> is within
+    (n + 7 + C) eps M (d = w - w_k: u 2M; <s, d>: s's C eps, the products u and n - 1
+    additions, of sum s|d| <= 2M; the final subtraction u 2M). softmax_jvp multiplies by s
+    (C + 0.5 eps more of 2M s_i); the einsum with J, each entry within jacobian_bound(n),
+    adds (jacobian_bound(n) + (n - 1)/2) eps of sum_j |J_ij| |v_j| <= 2 s_i M. For L, entries
+    within C + 0.5 eps, einsum adds (C + 0.5 + n/2) eps of 2M (jvp) or of (1 + n) M (vjp);
+    log_softmax_vjp's sum(g) carries (n - 1)/2 eps of n M, times s <= 1, and its other steps
+    (6 + C) eps M.
     """
     n = s.shape[-1]
     M = np.abs(v).max(axis=-1, keepdims=True)
-    soft = (n + 17 + 2 * (jacobian_bound(n) + (n - 1) / 2)) * s * M
-    log_jvp = (2 * n + 17) * M * np.ones_like(s)
-    log_vjp = (n * (n - 1) / 2 + 9 + (3.5 + n / 2) * (1 + n)) * M * np.ones_like(s)
+    c = n + 7 + CORE_BOUND  # _centred's bound
+    soft = (c + 2 * (CORE_BOUND + 0.5) + 2 * (jacobian_bound(n) + (n - 1) / 2)) * s * M
+    log_jvp = (c + 2 * (CORE_BOUND + 0.5) + n) * M * np.ones_like(s)
+    log_vjp = (n * (n - 1) / 2 + 6 + CORE_BOUND + (CORE_BOUND + 0.5 + n / 2) * (1 + n)) * M
+    log_vjp = log_vjp * np.ones_like(s)
     return soft, log_jvp, log_vjp
 
 
@@ -108,9 +121,9 @@ class TestCrossEntropy:
     def test_uniform_is_log_n(self):
         # Closed form: equal logits give probability 1/n to every class, so CE = log n.
         for n in (2, 3, 10, 1000):
-            # core's 3 eps plus math.log's 1 ulp (libm); was rel=1e-15.
+            # core's bound for n entries plus math.log's 1 ulp (libm); was rel=1e-15.
             assert cross_entropy(np.zeros(n), 1) == pytest.approx(math.log(n),
-                                                                 rel=(CORE_BOUND + 1) * EPS)
+                                                                 rel=(core_bound(n) + 1) * EPS)
 
     def test_against_mpmath(self):
         # Reference: mpmath at 50 digits, see mp_cross_entropy.
@@ -119,9 +132,9 @@ class TestCrossEntropy:
         y = rng.integers(0, 7, size=6)
         expected = [mp_cross_entropy(z[i], y[i]) for i in range(6)]
         got = cross_entropy(z, y, reduction="none")
-        # Per sample: core's 3 eps plus the reference's rounding (was rtol=1e-14).
+        # Per sample: core's CORE_BOUND eps plus the reference's rounding (was rtol=1e-14).
         np.testing.assert_allclose(got, expected, rtol=(CORE_BOUND + 0.5) * EPS)
-        # Sum of 6 positive terms: 3 eps each plus 5 additions (2.5 eps), on both sides but
+        # Sum of 6 positive terms: CORE_BOUND eps each plus 5 additions (2.5 eps), on both sides but
         # the 3; the mean's division adds 0.5 eps on both sides (was rel=1e-14).
         sum_rel = (CORE_BOUND + 0.5 + 2 * 2.5) * EPS
         assert cross_entropy(z, y) == pytest.approx(np.mean(expected), rel=sum_rel + EPS)
@@ -151,7 +164,7 @@ class TestCrossEntropy:
         t = np.array([0.2, 0.3, 0.5])
         s = mp_softmax(z)
         expected = float(-mpmath.fsum(mpmath.mpf(ti) * mpmath.log(si) for ti, si in zip(t, s)))
-        # log s_k 3 eps each, times t_k u, 3 terms of one sign 2u, reference u: 5 eps
+        # log s_k CORE_BOUND eps each, times t_k u, 3 terms of one sign 2u, reference u: 5 eps
         # (was rel=1e-14).
         assert float(cross_entropy(z, t)) == pytest.approx(expected, rel=(CORE_BOUND + 2) * EPS)
 
@@ -165,7 +178,7 @@ class TestCrossEntropy:
         z = rng.normal(size=(3, 5, 2))
         y = rng.integers(0, 5, size=(3, 2))
         moved = np.moveaxis(z, 1, -1)
-        # Two layouts, each within 3 eps of the exact loss (module docstring); was 1e-15.
+        # Two layouts, each within CORE_BOUND eps of the exact loss (module docstring); was 1e-15.
         np.testing.assert_allclose(cross_entropy(z, y, axis=1, reduction="none"),
                                    cross_entropy(moved, y, reduction="none"),
                                    rtol=2 * CORE_BOUND * EPS)
@@ -236,7 +249,7 @@ class TestCrossEntropy:
         assert np.all(loss >= 0)
         # z + 7 rounds each logit by u |z + 7| <= 18.5 eps (|z| <= 30); the loss moves by at
         # most sum |dL/dz_i| = 2 (1 - p_y) <= 2 times that: 37 eps absolute; each side is also
-        # within 3 eps of its |L| (was rtol=1e-12, atol=1e-12).
+        # within CORE_BOUND eps of its |L| (was rtol=1e-12, atol=1e-12).
         np.testing.assert_allclose(cross_entropy(z + 7.0, y, reduction="none"), loss,
                                    rtol=2 * CORE_BOUND * EPS, atol=37 * EPS)
 
@@ -261,8 +274,8 @@ class TestCrossEntropyGrad:
         y = np.array([3, 0, 1])
         num = numerical_jacobian(lambda w: cross_entropy(w, y, reduction=reduction), z,
                                  "complex")
-        # Both are p - t (over the batch of 3 for "mean"), p within 3 eps on each side, plus
-        # the complex arithmetic's own roundings (a complex product or quotient: 2 eps) and
+        # Both are p - t (over the batch of 3 for "mean"), p within CORE_BOUND eps on each side,
+        # plus the complex arithmetic's own roundings (a complex product or quotient: 2 eps) and
         # the subtraction of 1: 9 eps of |p| <= 1 (was atol=1e-15).
         scale = 1 / 3 if reduction == "mean" else 1.0
         np.testing.assert_allclose(cross_entropy_grad(z, y, reduction=reduction), num,
@@ -294,7 +307,7 @@ class TestCrossEntropyGrad:
         assert (np.abs(g.sum(axis=1)) <= atol).all()
         expected = np.moveaxis(cross_entropy_grad(np.moveaxis(z, 1, -1), y), -1, 1)
         # Two layouts (module docstring), each one float32 rounding of a float64 value
-        # within 3 eps: apart by at most one float32 ulp, eps32 relative (was rtol=1e-6).
+        # within CORE_BOUND eps: apart by at most one float32 ulp, eps32 relative (was rtol=1e-6).
         np.testing.assert_allclose(g, expected, rtol=EPS32)
 
     def test_huge_logits_finite(self):
@@ -306,7 +319,8 @@ class TestCrossEntropyGrad:
         n = z.shape[-1]
         y = data.draw(hnp.arrays(np.int64, z.shape[:-1], elements=st.integers(0, n - 1)))
         g = cross_entropy_grad(z, y, reduction="sum")
-        # sum_i (p_i - t_i) = 0: each p_i within 3 eps (sum p = 1, so 3 eps in all), p_y - 1
+        # sum_i (p_i - t_i) = 0: each p_i within CORE_BOUND eps (sum p = 1, so CORE_BOUND eps in
+        # all), p_y - 1
         # rounds by u, n - 1 additions by u sum |g| <= 2u each (was atol=1e-12).
         n = z.shape[-1]
         np.testing.assert_allclose(g.sum(axis=-1), 0.0, atol=(CORE_BOUND + 0.5 + (n - 1)) * EPS)
@@ -343,7 +357,7 @@ class TestSoftmaxJacobian:
         np.testing.assert_allclose(softmax_vjp([z, 0.0], [1.0, 0.0]), [ref, -ref], rtol=rtol)
         # d log s0 / d z0 = 1 - s0 = e^-z / (1 + e^-z), also from the sum of the others.
         one_minus = float(mpmath.exp(-z) / (1 + mpmath.exp(-z)))
-        # 1 - s0 = s1: 3 eps, one more rounding in the product, the reference's u.
+        # 1 - s0 = s1: CORE_BOUND eps, one more rounding in the product, the reference's u.
         rtol = (CORE_BOUND + 1.5) * EPS
         np.testing.assert_allclose(log_softmax_vjp([z, 0.0], [1.0, 0.0]),
                                    [one_minus, -one_minus], rtol=rtol)
@@ -357,8 +371,8 @@ class TestSoftmaxJacobian:
         assert J.shape == (2, 4, 3, 3)
         for a in range(2):
             for b in range(4):
-                # jacobian_bound(3) = 7.5 eps per entry; the old atol=1e-16 was below the
-                # worst case (7.5 eps of an entry of 0.25 is 4e-16).
+                # jacobian_bound(3) per entry; the old atol=1e-16 was below the
+                # worst case (even 7.5 eps of an entry of 0.25 is 4e-16).
                 np.testing.assert_allclose(J[a, b], mp_jacobian(z[a, :, b]),
                                            rtol=jacobian_bound(3) * EPS)
         assert softmax_jacobian(z).shape == (2, 3, 4, 4)
@@ -493,15 +507,15 @@ class TestProducts:
         # Reference: the closed form s (v - <s, v>), with the sums in exact arithmetic by
         # math.fsum (then rounded once), on the same s. The library computes <s, v> as
         # v_k + <s, v - v_k> (k the most likely class): with S = sum s |v| + |v_k|, that is
-        # within ((n - 1)/2 + 3.5) eps S (n - 1 additions in any order, s's 3 eps, the
-        # products' u); each entry adds the roundings of v_i - v_k and the last subtraction,
+        # within ((n - 1)/2 + core_bound(n) + 0.5) eps S (n - 1 additions in any order, s's
+        # core_bound(n) eps, the products' u); each entry adds the roundings of v_i - v_k and the last subtraction,
         # eps (|v_i| + |v_k|), and of the product by s, 2 eps |result|. (Was rtol=1e-12,
         # atol=1e-20: v_i - <s, v> may cancel, so a relative bound alone is not justified.)
         k = int(np.argmax(s))
         big = math.fsum(np.abs(s * v)) + abs(v[k])
         dot = math.fsum(s * v)
         ref_jv = s * (v - dot)
-        dot_err = ((n - 1) / 2 + 3.5) * EPS * big
+        dot_err = ((n - 1) / 2 + core_bound(n) + 0.5) * EPS * big
         jv_bound = s * (dot_err + EPS * (np.abs(v) + abs(v[k]))) + 2 * EPS * np.abs(ref_jv)
         assert (np.abs(jv - ref_jv) <= jv_bound).all()
         # g - s sum(g) as g (1 - s) - s (sum(g) - g): sum(g) within (n - 1) u sum |g|; the
@@ -513,10 +527,10 @@ class TestProducts:
         extra[k] += (n - 2) / 2
         gv_bound = s * (n - 1) / 2 * EPS * total + extra * EPS * (np.abs(v) + s * total)
         assert (np.abs(gv - ref_gv) <= gv_bound).all()
-        # sum_i s_i (v_i - d) = <s, v> - d sum s = d (1 - sum s), |1 - sum s| <= 3 eps (s
-        # within 3 eps each); plus the entries' bounds and the final sum's (n - 1) u sum |jv|
-        # (was 1e-15).
-        bound = math.fsum(jv_bound) + CORE_BOUND * EPS * abs(dot)
+        # sum_i s_i (v_i - d) = <s, v> - d sum s = d (1 - sum s), |1 - sum s| <= CORE_BOUND eps
+        # (s within CORE_BOUND eps each); plus the entries' bounds and the final sum's (n - 1) u
+        # sum |jv| (was 1e-15).
+        bound = math.fsum(jv_bound) + core_bound(n) * EPS * abs(dot)
         bound += (n - 1) / 2 * EPS * math.fsum(np.abs(jv))
         assert abs(jv.sum()) <= bound
 
@@ -545,7 +559,8 @@ class TestProducts:
         # Adding a constant to v changes log_softmax_jvp not at all (it removes <s, v>), but
         # v + 3 rounds (u |v + 3| <= 16.5 eps, |v| <= 30), which L (row sums of |L| <= 2)
         # passes on doubled; both sides within the log_jvp bound with max |v| + 3 (was 1e-12).
-        bound = (33 + 2 * (2 * n + 17) * (M + 3))[..., None] * EPS + 2 * (n + 3) * TINY
+        log_jvp_coef = 2 * n + 8 + 3 * CORE_BOUND  # product_bounds' log_jvp over M
+        bound = (33 + 2 * log_jvp_coef * (M + 3))[..., None] * EPS + 2 * (n + 3) * TINY
         assert (np.abs(log_softmax_jvp(z, v + 3.0) - log_softmax_jvp(z, v)) <= bound).all()
 
 
@@ -601,7 +616,7 @@ class TestEpsCrossEntropy:
 
         # Closed form: the loss can never exceed -log(1e-7) = 16.118...; the true loss is 40.
         z = np.array([[40.0, 0.0]])
-        # Both sides: exp(-40) (1 ulp, or 3 eps for p_y) added to 1e-7, where it is 4e-11
+        # Both sides: exp(-40) (1 ulp, or CORE_BOUND eps for p_y) added to 1e-7, where it is 4e-11
         # relative, then the sum's u and log's 1 ulp of |16.1|: 2 eps each (was the default
         # rel=1e-6).
         assert eps_cross_entropy(z, [1])[0] == pytest.approx(-math.log(math.exp(-40) + 1e-7),

@@ -1,8 +1,8 @@
 """Tests for softmaxlib.information: entropy and maxent_distribution.
 
 Bounds are in eps = 2.2e-16, from the standard model (|d| <= u = eps/2 per operation), libm's
-and numpy's log within 1 ulp, softmaxlib.core's softmax within 3 eps relative, a sum of n terms
-in any order within (n - 1) u of the sum of their magnitudes, and, for maxent_distribution,
+and numpy's log within 1 ulp, softmaxlib.core's softmax within CORE_BOUND eps relative, a sum of
+n terms in any order within (n - 1) u of the sum of their magnitudes, and, for maxent_distribution,
 the optimiser's tolerance: brentq stops within rtol = 4 eps of the root u of the computed
 g(u) = <softmax(-u e), e - t> (energies scaled to e in [0, 1], target t). g is evaluated within
 G eps, G = 4 + n/2 (softmax 3, n products and additions of terms <= 1, t's rounding 1), and
@@ -19,9 +19,18 @@ from hypothesis.extra import numpy as hnp
 from scipy.linalg import null_space
 
 from softmaxlib import entropy, hardmax, maxent_distribution, softmax
+from strategies import log_softmax_bound, softmax_bound
 
 EPS = np.finfo(np.float64).eps
-CORE_BOUND = 3.0  # softmaxlib.core's softmax bound, in eps (tests/test_core.py)
+
+def core_bound(n):
+    """softmaxlib.core's float64 bound in eps for rows of n entries: the larger of
+    tests/strategies.py's softmax_bound and log_softmax_bound (also logsumexp's)."""
+    return max(softmax_bound(n, np.float64), log_softmax_bound(n, np.float64))
+
+
+#: core's bound at the longest row used with it in this file (n <= 9); the bounds grow with n.
+CORE_BOUND = core_bound(9)
 
 
 def root_error(u, var, n, extra=0.0):
@@ -33,11 +42,12 @@ def root_error(u, var, n, extra=0.0):
 def entropy_error(n):
     """Bound in eps of entropy(softmax(x)) against the exact entropy of the exact softmax.
 
-    p within 3 eps relative changes -sum p log p by <= 3 (H + 1) <= 3 (log n + 1); each term
-    -p log p rounds by 1.5 eps (log 1 ulp, product u) and the sum by (n - 1) u, of H <= log n;
+    p within CORE_BOUND eps relative changes -sum p log p by <= CORE_BOUND (H + 1) <=
+    CORE_BOUND (log n + 1) eps; each term -p log p rounds by 1.5 eps (log 1 ulp, product u)
+    and the sum by (n - 1) u, of H <= log n;
     the rounding of x_i - max (and / T) moves the entries that matter by at most 0.6 n eps.
     """
-    return 3 * (math.log(n) + 1) + (1.5 + (n - 1) / 2) * math.log(n) + 0.6 * n
+    return CORE_BOUND * (math.log(n) + 1) + (1.5 + (n - 1) / 2) * math.log(n) + 0.6 * n
 
 
 finite = st.floats(-1e3, 1e3, allow_nan=False, allow_infinity=False)
@@ -130,9 +140,9 @@ class TestMaxentDistribution:
     def test_two_states_closed_form(self, m):
         # Two states E = (0, 1): p = (1 - m, m) and e^{-beta} = m / (1 - m), solved by hand.
         p, beta = maxent_distribution([0.0, 1.0], m)
-        # e = E and t = m exactly; Var_p(e) = m (1 - m). p moves by Var du (dp_1/du = -p_0
-        # p_1) plus core's 3 eps; beta = u, against the reference's 2 roundings inside the log
-        # (eps absolute) and its 1 ulp. Was rtol=1e-14, atol=1e-15 and rel=1e-12, abs=1e-15.
+        # e = E and t = m exactly; Var_p(e) = m (1 - m). p moves by Var du (dp_1/du = -p_0 p_1)
+        # plus core's CORE_BOUND eps; beta = u, against the reference's 2 roundings inside the
+        # log (eps absolute) and its 1 ulp. Was rtol=1e-14, atol=1e-15 and rel=1e-12, abs=1e-15.
         ref = math.log((1 - m) / m)
         du = root_error(ref, m * (1 - m), 2)
         np.testing.assert_allclose(p, [1 - m, m], rtol=(CORE_BOUND + 0.5) * EPS,
@@ -146,7 +156,7 @@ class TestMaxentDistribution:
         for m in np.linspace(E.min(), E.max(), 13)[1:-1]:
             p, beta = maxent_distribution(E, m)
             u = beta * span  # the root in scaled units
-            # 9 entries within 3 eps each, 8 additions: 7 eps (was abs=1e-15, below that).
+            # 9 entries within CORE_BOUND eps each, 8 additions: 7 eps (was abs=1e-15, below that).
             assert p.sum() == pytest.approx(1.0, abs=(CORE_BOUND + (n - 1) / 2) * EPS)
             # The mean in scaled units is off by g at the computed root, <= G + Var 4|u| eps
             # <= G + |u| eps, and by its own evaluation, G; unscaling costs 3 + n/2 eps of
@@ -157,7 +167,7 @@ class TestMaxentDistribution:
             # Same distribution, two spellings of the exponent: -u e_i with e_i rounded by
             # 4u / span_s (span_s = span / max|E|), and -beta E_i with beta from 3 roundings
             # (1.5 eps of |u| / span_s): exponents within |u| (3.5 / span_s + 0.5) eps, which
-            # p doubles, plus 3 eps per softmax (was rtol=1e-12, atol=1e-15).
+            # p doubles, plus CORE_BOUND eps per softmax (was rtol=1e-12, atol=1e-15).
             rtol = (2 * abs(u) * (3.5 * top / span + 0.5) + 2 * CORE_BOUND) * EPS
             np.testing.assert_allclose(p, softmax(-beta * E), rtol=rtol)
 
@@ -181,7 +191,7 @@ class TestMaxentDistribution:
         p, beta = maxent_distribution(E, 1.7)
         p2, beta2 = maxent_distribution(1e4 * E - 3e5, 1e4 * 1.7 - 3e5)
         # Each run: p within du |e_i - <e>| <= du of the exact (the root's error) plus the
-        # exponent roundings |u| (3.5 / span_s + 0.5) and 3 eps. Run 1: span_s = 1. Run 2:
+        # exponent roundings |u| (3.5 / span_s + 0.5) and CORE_BOUND eps. Run 1: span_s = 1. Run 2:
         # the energies are exact integers but scaled by 3e5, span_s = 0.15, so e and t carry
         # 4u / 0.15 = 13 eps more, and m's own rounding (1e4 * 1.7 - 3e5: 1.5e-11) is 1.7 eps
         # of t. Was rtol=1e-9 and rel=1e-9, 1e4 times the bound.
@@ -247,7 +257,7 @@ class TestMaxentDistribution:
         p_small, beta_small = maxent_distribution([0.0, 1e-300, 2e-300], 5e-301)
         p_unit, beta_unit = maxent_distribution([0.0, 1.0, 2.0], 0.5)
         # 1e-300, 2e-300 and 5e-301 are not exactly 1:2:0.5 apart, so the scaled e and t
-        # differ by 2 eps; each run's p within du + 3 eps (exponent roundings |u| 0.5 eps,
+        # differ by 2 eps; each run's p within du + CORE_BOUND eps (exponent roundings |u| 0.5 eps,
         # span_s = 1). Was rtol=1e-12 and rel=1e-12.
         e = np.array([0.0, 0.5, 1.0])
         var = p_unit @ e**2 - (p_unit @ e) ** 2

@@ -25,12 +25,22 @@ from softmaxlib import (
     softmax,
 )
 from softmaxlib.accuracy import error_in_eps, exact_log_softmax, exact_logsumexp, exact_softmax
+from strategies import log_softmax_bound, softmax_bound
 
 LARGEST = np.finfo(np.float64).max
+
 EPS = np.finfo(np.float64).eps
 LOG_MAX = math.log(LARGEST)  # 709.78...: exp overflows above it
 LOG_MIN = math.log(np.finfo(np.float64).smallest_subnormal) - math.log(2)  # -745.13: exp -> 0
-CORE_BOUND = 3.0  # softmaxlib.core's softmax/log_softmax bound in eps (tests/test_core.py)
+
+def core_bound(n):
+    """softmaxlib.core's float64 bound in eps for rows of n entries: the larger of
+    tests/strategies.py's softmax_bound and log_softmax_bound (also logsumexp's)."""
+    return max(softmax_bound(n, np.float64), log_softmax_bound(n, np.float64))
+
+
+#: core's bound at the longest row used with it in this file (n <= 12); the bounds grow with n.
+CORE_BOUND = core_bound(12)
 
 # Rows and columns differ, so normalising along the wrong axis changes every value. Every
 # difference of two entries is exact in float64 (small dyadic numbers), so the shifted
@@ -67,7 +77,7 @@ class TestNaiveBaseSoftmax:
         # psi**x = exp(x ln psi), so the base-psi softmax is softmax(x / T) with T = 1 / ln psi.
         x = np.array([1.0, 2.0, 0.5, -1.0, 1.5])
         # naive: softmax_bound(5) = 5 eps (pow within 1 ulp, as exp) + 2 eps (float(base) is
-        # rounded, times |x| <= 2); core: 3 eps + its (x - max) / T, whose 2 eps relative
+        # rounded, times |x| <= 2); core: CORE_BOUND eps + its (x - max) / T, whose 2 eps relative
         # error (T = 1 / log(base): 1.5 eps; the quotient 0.5) times |x - max| ln(base)
         # <= 3 ln(base) becomes a relative error of exp: 6 ln(base) eps. Was rtol=1e-13.
         rtol = (5 + 2 + CORE_BOUND + 6 * math.log(base)) * EPS
@@ -175,7 +185,7 @@ class TestNaiveSoftmax:
 
     @pytest.mark.parametrize("axis", [(0, 1), None])
     def test_agrees_with_core_over_several_axes(self, axis):
-        # Both within their bounds of the same exact values: naive's plus core's 3 eps.
+        # Both within their bounds of the same exact values: naive's plus core's CORE_BOUND eps.
         n = X.size
         np.testing.assert_allclose(naive.naive_softmax(X, axis=axis), softmax(X, axis=axis),
                                    rtol=(softmax_bound(n) + CORE_BOUND) * EPS, atol=0)
@@ -353,8 +363,8 @@ class TestLogOfSoftmax:
 
     @pytest.mark.parametrize("axis", [0, -1])
     def test_agrees_with_exact_on_moderate_2d(self, axis):
-        # core's softmax is within 3 eps relative, which log turns into 3 eps absolute; log
-        # adds 1 ulp (eps |result|) and the reference's rounding 1/2 eps |result|.
+        # core's softmax is within CORE_BOUND eps relative, which log turns into CORE_BOUND eps
+        # absolute; log adds 1 ulp (eps |result|) and the reference's rounding 1/2 eps |result|.
         exact = exact_log_softmax(X, axis=axis)
         got = naive.log_of_softmax(X, axis=axis)
         assert (abs_err_in_eps(got, exact) <= CORE_BOUND + 1.5 * np.abs(exact)).all()
