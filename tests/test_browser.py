@@ -11,12 +11,21 @@ every other request aborted, and each page must:
 * have navigation (previous/next, sidebar, header) and in-page links that point to files and
   anchors that exist; external links appear only in the bibliography, never fetched.
 
-A screenshot of every chapter is saved under _build/screenshots/ for a person to look at.
+Every page is also read as a person would, at 1280 px, at 390 px (a phone) and in the theme's
+dark mode (issue 12, "every page readable"): no literal dollar signs or TeX outside code and
+MathJax; no display equation, table or figure wider than the column at 1280 px, nor cut off
+without a scroll bar of its own at 390 px; no MathJax error. Screenshots of each page at both
+widths and in dark mode are saved in screenshots/ beside the html folder (_build/screenshots/)
+for a person to look at. Japanese text (the glossary's names, a title in the bibliography) must
+be drawn with the book's own Noto Sans JP, served from the build, so that it reads on a machine
+without a Japanese font.
+
 Offline search, the .ipynb download of every chapter and the completeness of the API reference
 are checked too.
 
 Run after `make book` (`make test-browser` does both). Without Chromium or without a built book
-the tests skip with a message; with CI=true they fail instead.
+the tests skip with a message; with CI=true they fail instead. BOOK_HTML=/path/to/_build/html
+tests another build.
 """
 
 from __future__ import annotations
@@ -31,13 +40,44 @@ from urllib.parse import unquote, urlsplit
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-HTML = ROOT / "_build" / "html"
-SCREENSHOTS = ROOT / "_build" / "screenshots"
+# BOOK_HTML points the tests at another build of the book (a copy built elsewhere, say);
+# screenshots go beside it, in screenshots/ next to html/.
+HTML = Path(os.environ.get("BOOK_HTML", ROOT / "_build" / "html")).resolve()
+SCREENSHOTS = HTML.parent / "screenshots"
 # Debian's Chromium by default; CHROMIUM names another Chromium or Chrome binary (macOS, Ubuntu).
 CHROMIUM = Path(os.environ.get("CHROMIUM", "/usr/bin/chromium"))
 IN_CI = os.environ.get("CI", "").lower() == "true"
 
 pytestmark = pytest.mark.browser
+
+# Issue 12's to-do list: the rendering defects the pages still have, {page: {check: count}}.
+# The checks are the keys of RENDER_CHECKS below. A page with more defects than listed fails, and
+# so does a page with fewer (lower its entry, or delete it at zero): the list can only shrink.
+# Each failure names the offending elements. Found on 2026-12-01 at HEAD b102de7:
+KNOWN_DEFECTS: dict[str, dict[str, int]] = {
+    # The API reference: four display equations from softmaxlib's docstrings (central difference,
+    # the Adam step, Gumbel-max sampling, the sparsemax Jacobian), 668-744 px in 656 px.
+    "book/api.html": {"wider than the column at 1280 px": 4},
+    # §1.5: the raw $[0.2222, …]$ in the paragraph on linear normalisation.
+    "notebooks/01_scores_to_probabilities.html": {"unrendered TeX": 1},
+    # The lse(x) = x_k + log1p(s) identity.
+    "notebooks/02_overflow_underflow_accuracy.html": {"wider than the column at 1280 px": 1},
+    # The complex-step expansion; the JVP identity.
+    "notebooks/03_jacobian.html": {"wider than the column at 1280 px": 2},
+    # Exercise 4.3: a line starting with `+` became a list item, which split the $...$ in two;
+    # the negative log-likelihood of N samples.
+    "notebooks/04_cross_entropy.html": {"unrendered TeX": 2, "wider than the column at 1280 px": 1},
+    # The step function and its derivative (cases).
+    "notebooks/07_activations.html": {"wider than the column at 1280 px": 1},
+    # h'(u) and sigma'(u) on one line.
+    "notebooks/08_why_relu.html": {"wider than the column at 1280 px": 1},
+    # The mean cross-entropy loss.
+    "notebooks/09_digits.html": {"wider than the column at 1280 px": 1},
+    # The index's heading "ア" is drawn as an empty box by Chromium until the page is laid out
+    # again (the same character in the jump box above it, and every other heading, are drawn in
+    # Noto Sans JP): a font-swap glitch of the browser, seen on every run here.
+    "genindex.html": {"Japanese not drawn in Noto Sans JP": 1},
+}
 
 CHROMIUM_ARGS = [
     "--headless",
@@ -106,12 +146,14 @@ class Visit:
         self.blocked: list[str] = []
         self.failed: list[str] = []
         self.console: list[str] = []
+        self.loaded: list[str] = []
         self.context = browser.new_context(viewport={"width": 1280, "height": 900})
         self.page = self.context.new_page()
         self.page.route("**/*", self._route)
         self.page.on("console", lambda m: m.type == "error" and self.console.append(m.text))
         self.page.on("pageerror", lambda e: self.console.append(f"uncaught exception: {e}"))
         self.page.on("requestfailed", self._request_failed)
+        self.page.on("requestfinished", lambda r: self.loaded.append(r.url))
         self.url = (HTML / relpath).as_uri() + query
         self.page.goto(self.url, wait_until="load")
         self._wait_for_mathjax()
@@ -295,11 +337,270 @@ def test_page_works_offline(visit, relpath):
                 .filter(i => !i.alt || !i.closest('figure')?.querySelector('figcaption'))
                 .map(i => i.src.split('/').pop())"""
         )
-        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=SCREENSHOTS / (Path(relpath).stem + ".png"), full_page=True)
 
     found = {k: v for k, v in problems.items() if v}
     assert not found, f"problems on {relpath}:\n{pformat(found, width=100)}"
+
+
+# --------------------------------------------------------------------------------------------
+# Readable: at 1280 px, at 390 px and in dark mode (issue 12).
+
+PHONE = {"width": 390, "height": 844}
+
+# Text, outside code and MathJax, that shows TeX instead of rendering it: a dollar sign, or a
+# backslash command. Text is gathered per block (paragraph, list item, heading, cell), so that a
+# `$` split across elements is still seen.
+_UNRENDERED_TEX_JS = r"""() => {
+  const skip = 'pre, code, kbd, samp, script, style, textarea, mjx-container, .highlight, .math';
+  const blocks = new Map();
+  const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+  for (let n = walker.nextNode(); n; n = walker.nextNode()) {
+    const el = n.parentElement;
+    if (!el || el.closest(skip) || !el.getClientRects().length) continue;
+    const block = el.closest('p, li, dt, dd, h1, h2, h3, h4, h5, h6, th, td, caption, figcaption, '
+                             + 'summary, .admonition-title, div') || document.body;
+    blocks.set(block, (blocks.get(block) || '') + n.textContent);
+  }
+  const tex = /\$|\\[a-zA-Z]+\s*[{_^]|\\(frac|sum|prod|ln|log|exp|infty|max|min|cdot|mathrm|text|left|right|ell|le|ge|approx)\b/;
+  return [...blocks.entries()].filter(([, t]) => tex.test(t))
+    .map(([b, t]) => `<${b.tagName.toLowerCase()}> ${t.replace(/\s+/g, ' ').trim().slice(0, 100)}`);
+}"""
+
+# Display equations, tables and figures, measured against the room they have: the content column,
+# or less (a numbered equation shares its line with the number). `wide` lists those whose content
+# is wider than that room, scroll bar or not; `cut` those that are wider with no horizontal scroll
+# bar of their own to reach the rest (overflow-x: auto that shows one is fine on a phone).
+_OVERFLOW_JS = r"""() => {
+  const article = document.querySelector('article.bd-article') || document.querySelector('main') || document.body;
+  const column = article.clientWidth;
+  const scrolls = a => ['auto', 'scroll'].includes(getComputedStyle(a).overflowX);
+  const describe = el => {
+    if (el.matches('mjx-container')) {
+      const item = window.MathJax?.startup?.document?.getMathItemsWithin?.(el)?.[0];
+      return 'equation ' + (item ? item.math : el.textContent).replace(/\s+/g, ' ').trim().slice(0, 70);
+    }
+    if (el.matches('table')) return 'table ' + el.innerText.replace(/\s+/g, ' ').trim().slice(0, 50);
+    const img = el.matches('img') ? el : el.querySelector('img');
+    return el.tagName.toLowerCase() + ' ' + (img ? img.src.split('/').pop() : el.textContent.trim().slice(0, 50));
+  };
+  const els = [...article.querySelectorAll('mjx-container[display="true"], table, figure, img')]
+    .filter(el => !(el.matches('img') && el.closest('figure')) && el.getClientRects().length);
+  const wide = [], cut = [];
+  for (const el of els) {
+    // The nearest box, from the element up to the column, that scrolls sideways.
+    let box = null;
+    for (let a = el; a && a !== article; a = a.parentElement) { if (scrolls(a)) { box = a; break; } }
+    // How wide the content is (a display equation's own math, a table's full width) and the room.
+    const inner = el.matches('mjx-container') ? (el.querySelector('mjx-math') || el) : el;
+    const need = Math.max(inner.getBoundingClientRect().width, el.scrollWidth, box ? box.scrollWidth : 0);
+    const room = Math.min(box ? box.clientWidth : column, column);
+    if (need <= room + 1) continue;
+    const label = `${describe(el)} (${Math.round(need)} px in ${room} px`;
+    const scrollbar = box && box.clientWidth <= column + 1 && box.scrollWidth > box.clientWidth + 1;
+    wide.push(label + (scrollbar ? ', scrolls)' : ', no scroll bar)'));
+    if (!scrollbar) cut.push(label + ', no scroll bar)');
+  }
+  return {wide, cut};
+}"""
+
+_MJX_ERRORS_JS = """() => [...document.querySelectorAll('mjx-merror')]
+    .map(e => e.getAttribute('data-mjx-error') || e.textContent.slice(0, 60))"""
+
+
+def _screenshot(v, suffix: str):
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    name = v.relpath.removesuffix(".html").replace("/", "-") + f"-{suffix}.png"
+    v.page.screenshot(path=SCREENSHOTS / name, full_page=True)
+
+
+def _switch_to_dark_mode(v) -> str:
+    """Press the theme's own light/dark/auto button until the page is dark.
+
+    pydata-sphinx-theme keeps the choice in localStorage (`mode`: light, dark or auto; `theme`:
+    the resolved light or dark) and shows it as html[data-theme]; its button cycles the modes.
+    """
+    for _ in range(3):
+        if v.page.evaluate("() => document.documentElement.dataset.theme") == "dark":
+            break
+        v.page.locator(".theme-switch-button").first.click()
+    return v.page.evaluate(
+        "() => [document.documentElement.dataset.theme, localStorage.getItem('mode')].join(' ')"
+    )
+
+
+# The checks of each page, by the names KNOWN_DEFECTS uses.
+RENDER_CHECKS = (
+    "unrendered TeX",
+    "wider than the column at 1280 px",
+    "cut off at 390 px",
+    "MathJax errors",
+    "Japanese not drawn in Noto Sans JP",
+)
+
+
+def rendering_defects(v) -> dict[str, list[str]]:
+    """Every rendering defect of the page, by check; takes the screenshots on the way."""
+    found = {
+        "unrendered TeX": v.page.evaluate(_UNRENDERED_TEX_JS),
+        "MathJax errors": v.page.evaluate(_MJX_ERRORS_JS),
+        "wider than the column at 1280 px": v.page.evaluate(_OVERFLOW_JS)["wide"],
+    }
+    _screenshot(v, "1280")
+    v.page.set_viewport_size(PHONE)
+    found["cut off at 390 px"] = v.page.evaluate(_OVERFLOW_JS)["cut"]
+    _screenshot(v, "390")
+    v.page.set_viewport_size({"width": 1280, "height": 900})
+    assert _switch_to_dark_mode(v) == "dark dark", "the theme's button does not switch to dark mode"
+    _screenshot(v, "dark")
+    return found
+
+
+def test_known_defects_name_real_pages_and_checks():
+    for page, checks in KNOWN_DEFECTS.items():
+        assert page in PAGES or not PAGES, f"KNOWN_DEFECTS names {page}, which the book does not have"
+        assert set(checks) <= set(RENDER_CHECKS), f"{page}: unknown checks {set(checks) - set(RENDER_CHECKS)}"
+        assert all(n > 0 for n in checks.values()), f"{page}: delete the entries at zero"
+        assert "MathJax errors" not in checks, "a MathJax error is never a known defect"
+
+
+@pytest.mark.parametrize("relpath", PAGES)
+def test_page_is_readable(visit, relpath):
+    v = visit(relpath)
+    # Japanese text anywhere (the glossary, its index entries, a title in the bibliography) must
+    # be drawn in the book's own font, not as empty boxes.
+    japanese = japanese_not_in_web_font(v)
+    found = rendering_defects(v) | {"Japanese not drawn in Noto Sans JP": japanese}
+    known = KNOWN_DEFECTS.get(relpath, {})
+    problems = []
+    for check in RENDER_CHECKS:
+        items, allowed = found[check], known.get(check, 0)
+        if len(items) > allowed:
+            listed = "\n  ".join(items)
+            problems.append(f"{check}: {len(items)}, KNOWN_DEFECTS allows {allowed}:\n  {listed}")
+        elif len(items) < allowed:
+            problems.append(
+                f"{check}: {len(items)}, fewer than the {allowed} KNOWN_DEFECTS lists: lower "
+                f"KNOWN_DEFECTS[{relpath!r}][{check!r}] to {len(items)} (the list only shrinks)"
+            )
+    assert not problems, f"{relpath}:\n" + "\n".join(problems)
+
+
+# --------------------------------------------------------------------------------------------
+# Japanese text, drawn with the book's own web font.
+
+# Kana, CJK ideographs and punctuation, full-width forms.
+JAPANESE = re.compile(r"[\u3000-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff00-\uffef]")
+WEB_FONT = "Noto Sans JP"
+FONT_CSS = HTML / "_static" / "noto-sans-jp" / "noto-sans-jp-400.css"
+
+
+def japanese_in_sources() -> set[str]:
+    """Every Japanese character in the book's sources: its pages, chapters and bibliography."""
+    files = [*(ROOT / "book").glob("*.md"), *(ROOT / "notebooks").glob("*.ipynb"), ROOT / "references.bib"]
+    return {c for f in files for c in JAPANESE.findall(f.read_text(encoding="utf-8"))}
+
+
+def unicode_ranges(css: str) -> list[tuple[int, int]]:
+    ranges = []
+    for spec in re.findall(r"unicode-range:\s*([^;]+);", css):
+        for part in spec.split(","):
+            lo, _, hi = part.strip().removeprefix("U+").partition("-")
+            ranges.append((int(lo, 16), int(hi or lo, 16)))
+    return ranges
+
+
+def test_the_web_font_covers_every_japanese_character():
+    if not FONT_CSS.exists():
+        _unavailable(f"{FONT_CSS} is missing: the book was built without `make setup`'s font")
+    ranges = unicode_ranges(FONT_CSS.read_text())
+    missing = sorted(c for c in japanese_in_sources() if not any(lo <= ord(c) <= hi for lo, hi in ranges))
+    assert missing == [], f"{WEB_FONT}'s faces do not cover {''.join(missing)}"
+    for url in re.findall(r"url\(([^)]+)\)", FONT_CSS.read_text()):
+        assert (FONT_CSS.parent / url).exists(), f"{url}: named in {FONT_CSS.name} but not served"
+
+
+def fonts_drawing_japanese(v) -> list[dict]:
+    """Each element whose own text holds Japanese, with the fonts Chromium actually drew it in.
+
+    DevTools' CSS.getPlatformFontsForNode reports, per font, how many glyphs of the node's text
+    it drew: what a reader sees, not what the stylesheet asks for.
+    """
+    # Mark the elements (once: re-marking restyles them), then let fonts load and the page settle.
+    count = v.page.evaluate(
+        """async (pattern) => {
+          const re = new RegExp(pattern);
+          if (window.japaneseMarked === undefined) {
+            let i = 0;
+            for (const el of document.body.querySelectorAll('*')) {
+              const own = [...el.childNodes].filter(n => n.nodeType === 3).map(n => n.textContent).join('');
+              if (re.test(own) && el.getClientRects().length) el.setAttribute('data-japanese', i++);
+            }
+            window.japaneseMarked = i;
+          }
+          await document.fonts.ready;
+          await new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)));
+          return window.japaneseMarked;
+        }""",
+        JAPANESE.pattern,
+    )
+    cdp = v.context.new_cdp_session(v.page)
+    cdp.send("DOM.enable")
+    cdp.send("CSS.enable")
+    root = cdp.send("DOM.getDocument", {"depth": 0})["root"]["nodeId"]
+    found = []
+    for i in range(count):
+        node = cdp.send("DOM.querySelector", {"nodeId": root, "selector": f'[data-japanese="{i}"]'})["nodeId"]
+        text = v.page.evaluate(
+            """(i) => [...document.querySelector(`[data-japanese="${i}"]`).childNodes]
+                 .filter(n => n.nodeType === 3).map(n => n.textContent).join('')""",
+            i,
+        )
+        fonts = cdp.send("CSS.getPlatformFontsForNode", {"nodeId": node})["fonts"]
+        found.append({"text": text, "fonts": fonts})
+    cdp.detach()
+    return found
+
+
+def japanese_not_in_web_font(v) -> list[str]:
+    """The Japanese strings of the page that some other font drew (or no font: empty boxes)."""
+    problems = []
+    for item in fonts_drawing_japanese(v):
+        text = item["text"]
+        japanese = "".join(JAPANESE.findall(text))
+        # The files' own name for the face is "Noto Sans JP Thin" (the variable font's default
+        # instance); isCustomFont says it came from an @font-face, not from the system.
+        # It comes last in the font stack, so it draws no Latin the theme's fonts have: as many of
+        # its glyphs as Japanese characters means every one of them. (The element's other glyphs,
+        # a pseudo-element's say, are the theme's.)
+        ours = sum(
+            f["glyphCount"]
+            for f in item["fonts"]
+            if f["isCustomFont"] and f["familyName"].startswith(WEB_FONT)
+        )
+        if ours < len(japanese):
+            drawn = {f["familyName"]: f["glyphCount"] for f in item["fonts"]}
+            problems.append(f"{' '.join(text.split())!r} drawn with {drawn}")
+        ready = v.page.evaluate(
+            "([font, text]) => document.fonts.check(font, text)", [f'16px "{WEB_FONT}"', japanese]
+        )
+        if not ready:
+            problems.append(f"{' '.join(text.split())!r}: {WEB_FONT} is not loaded for it")
+    return problems
+
+
+def test_glossary_draws_japanese_in_the_local_web_font(visit):
+    v = visit("book/glossary.html")
+    japanese = v.page.evaluate(
+        """(p) => [...document.querySelectorAll('main dt')].map(d => d.innerText.trim())
+                   .filter(t => new RegExp(p).test(t))""",
+        JAPANESE.pattern,
+    )
+    assert len(japanese) >= 10, f"the glossary shows only {len(japanese)} Japanese names"
+    assert japanese_not_in_web_font(v) == []
+    fonts = [u for u in v.loaded if re.search(r"\.(woff2?|ttf|otf)$", urlsplit(u).path)]
+    assert any("/_static/noto-sans-jp/files/" in u for u in fonts), f"no {WEB_FONT} file loaded: {fonts}"
+    assert all(u.startswith(HTML.as_uri() + "/") for u in fonts), f"fonts from outside the book: {fonts}"
+    assert v.blocked == [], f"requests that tried to leave the machine (a CDN?): {v.blocked}"
 
 
 # --------------------------------------------------------------------------------------------
