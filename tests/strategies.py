@@ -11,6 +11,8 @@ import numpy as np
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
+from softmaxlib.bounds import sum_roundings
+
 FLOAT_DTYPES = (np.float16, np.float32, np.float64)
 
 #: Scales of the scores: tiny, moderate, beyond exp's range, and near the largest floats.
@@ -175,13 +177,7 @@ def bench_distribution(name, shape, dtype, seed=0):
 
 def pairwise_depth(n):
     """The most roundings an element goes through in numpy's pairwise sum of ``n`` terms."""
-    if n < 8:
-        return max(n - 1, 0)
-    if n <= 128:
-        return (n // 8 - 1) + 3 + n % 8
-    half = n // 2
-    half -= half % 8
-    return 1 + max(pairwise_depth(half), pairwise_depth(n - half))
+    return sum_roundings(n)  # softmaxlib.bounds, which the notebooks use too
 
 
 #: float16/float32 results: one rounding (0.5 eps) plus the float64 work, whose relative error
