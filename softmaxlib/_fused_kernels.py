@@ -21,9 +21,9 @@ How the kernels are made fast without giving up accuracy:
   |y| <= ln2/2, a Taylor polynomial (degree 13 for float64 output, truncation error below
   4e-18; degree 9 for float32 output, below 7e-12) and the factor 2**k assembled from its
   bits. Its error is below 1 ulp of float64, as for libm. Arguments below -746 give exactly 0
-  (as libm's ``exp`` does) without leaving the vectorised loop, so masked (-inf) entries cost
-  nothing extra; only the rare arguments in [-746, -708), whose results are subnormal, are
-  recomputed with libm's ``exp``.
+  (as libm's ``exp`` does) and those in [-746, -708), whose results are subnormal, are split
+  into two normal factors whose product rounds once: nothing leaves the vectorised loop, so
+  masked (-inf) entries and widely spread rows cost nothing extra.
 * float64 scores: ``x_i - m`` is rounded, and ``exp`` turns that absolute error into a relative
   one (``|x_i - m| / 2`` ulps, 100 ulps at a spread of 200). Knuth's TwoSum recovers the
   rounding error ``err`` exactly (4 additions) and the term is multiplied by ``1 + err``
@@ -52,6 +52,7 @@ _LN2_HI = 6.93147180369123816490e-01  # ln 2 to 32 bits: k * _LN2_HI is exact fo
 _LN2_LO = 1.90821492927058770002e-10
 _R_MIN = -708.0  # below this, exp(r) is subnormal and the 2**k trick does not apply
 _R_ZERO = -746.0  # below this, exp(r) rounds to 0 (exp(-745.14) is half the smallest subnormal)
+_TWO_M64 = 2.0**-64
 _BLOCK = 16  # terms per vectorised block sum: few enough that any order of it is accurate
 
 
@@ -133,7 +134,6 @@ def _exp_parts(xr, m, t, buf, bits, w):
     (``w == 64``) each term carries the TwoSum correction of its shift.
     """
     n = xr.shape[0]
-    under = 0
     for i in range(n):
         x = np.float64(xr[i])
         r = x - m
@@ -142,20 +142,18 @@ def _exp_parts(xr, m, t, buf, bits, w):
         if t != 1.0:
             r = r / t
             err = err / t
-        under += (r < _R_MIN) & (r >= _R_ZERO)  # subnormal results: libm below
-        rc = max(r, _R_MIN)  # keeps k in range; the term is replaced below
+        rc = max(r, _R_ZERO)  # keeps k in range; below -746 the term is 0 (selected below)
         k = np.floor(rc * _LOG2E + 0.5)
         y = (rc - k * _LN2_HI) - k * _LN2_LO
         p = _poly(y, w)
         p = p + p * err  # one FMA: p (1 + err), rounded once
-        buf[i] = p if r >= _R_MIN else 0.0  # below -746 (and for -inf) exp is exactly 0
-        bits[i] = (np.int64(k) + 1023) << 52  # the bits of 2.0**k
-    if under:  # rare: subnormal results come from libm
-        for i in range(n):
-            r = _shifted(xr, i, m, t)
-            if r < _R_MIN and r >= _R_ZERO:
-                buf[i] = np.exp(r)
-                bits[i] = np.int64(1023) << 52  # 2**0
+        # A subnormal result (r < -708): 2**k is not a normal number, so the factors become
+        # p 2**-64 and 2**(k + 64), both normal; their product rounds once, like libm's exp.
+        sub = r < _R_MIN
+        p = p * (_TWO_M64 if sub else 1.0)
+        kb = np.int64(k) + (64 if sub else 0)
+        buf[i] = p if r >= _R_ZERO else 0.0  # below -746 (and for -inf) exp is exactly 0
+        bits[i] = (kb + 1023) << 52  # the bits of 2.0**kb
 
 
 @njit(cache=True, inline="always", error_model="numpy")
