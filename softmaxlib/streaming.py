@@ -445,7 +445,8 @@ def _normalise(chunks, state, axis, log):
                 out = shifted - np.log1p(s)
                 top = np.where(w == np.inf, -np.log1p(s), -np.inf)
             else:
-                out = np.exp(shifted) / (1.0 + s)
+                # exp of the rounded difference would carry up to |x - M|/2 ulps: compensate.
+                out = _exp_compensated(w, np.where(finite, m, 0.0)) / (1.0 + s)
                 top = (w == np.inf) / (1.0 + s)
         out = np.where(m == np.inf, top, out)
         out = np.where(np.isnan(m) | (m == -np.inf), np.nan, out)
