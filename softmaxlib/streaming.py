@@ -392,11 +392,23 @@ def _exp_compensated(x, m):
     of d into a relative error of up to |d| ulps; with it, splitting the data into chunks
     loses nothing even where one entry dominates and log1p(s) is as accurate as s.
     """
-    d = x - m
-    bp = d - x
-    err = (x - (d - bp)) - (m + bp)
-    e = np.exp(d)
-    return np.where(e == 0.0, 0.0, e * (1.0 + err))  # -inf entries have a NaN err
+    d = np.asarray(x - m)
+    if d.ndim == 0 or d.dtype != np.float64:  # a merge of two states: nothing to save
+        bp = d - x
+        err = (x - (d - bp)) - (m + bp)
+        e = np.exp(d)
+        return np.where(e == 0.0, 0.0, e * (1.0 + err))  # -inf entries have a NaN err
+    # In place, three chunk-sized arrays at a time: the second pass stays within a few chunks.
+    bp = d - x  # what the subtraction "saw" of -m
+    err = d - bp  # ... and of x
+    np.subtract(x, err, out=err)
+    np.add(bp, m, out=bp)
+    np.subtract(err, bp, out=err)  # x - m == d + err exactly
+    e = np.exp(d, out=d)
+    np.add(err, 1.0, out=err)
+    np.multiply(e, err, out=err)  # exp(d + err) = exp(d) (1 + err) to first order
+    err[e == 0.0] = 0.0  # -inf entries have a NaN err
+    return err
 
 
 def _real(x, name):
