@@ -65,6 +65,9 @@ _ERR_CAP = 2.0**-43
 #: exp leaves its fast path a little above -708 (ten times slower); e^-700 is normal.
 _EXP_FLOOR = -700.0
 
+#: exp(x) rounds to 0 in float64 below this (exp(-745.14) is half the smallest subnormal).
+_EXP_ZERO = -746.0
+
 #: ... unless the sum of the non-maximal terms is below n times this (2**-880, about 1e-265):
 #: n clamped terms add less than n e^-700, under 1e-38 of such a sum.
 _CLAMP_EXACT_ABOVE = 2.0**-880
@@ -74,6 +77,11 @@ _CLAMP_EXACT_ABOVE = 2.0**-880
 #: so nothing overflows, and a term below e^-700 (clamped there) is below e^-120 of
 #: the sum, which rounds to 0 in float32.
 _DIRECT_MIN_LOG = -580.0
+
+#: log_softmax's direct path keeps s = sum(exp(x_i)) / exp(max) relative: with max >= -500, the
+#: clamped terms (below e^-700) add under n e^-200 to s, far below float32's eps of any s that
+#: shows in float32 (s >= 1e-45 = e^-103.6).
+_LOG_DIRECT_MIN_LOG = -500.0
 _DIRECT_MAX_LOG = 700.0
 
 #: log_softmax's direct formula x - log(S') is used where log(S') - max >= this: the absolute
@@ -282,8 +290,15 @@ def _real_rows(rows, kind, *, out_dtype, temperature=1.0, compensate=False):
             tiny = np.flatnonzero((s < n * _CLAMP_EXACT_ABOVE) & ~bad)
             if tiny.size:
                 # Rows dominated so much that s is near the underflow threshold, where the
-                # clamped terms could show: summed again without the clamp (rare).
-                s[tiny] = _unclamped_others(xb[tiny], m_shift[tiny], k[tiny], temperature, compensate)
+                # clamped terms could show. Where no other entry lies within 746 of the
+                # maximum, s is exactly 0 (exp underflows); the other rows (rare) are summed
+                # again without the clamp.
+                sel = slice(None) if tiny.size == nb else tiny
+                near = np.count_nonzero(d[sel] >= _EXP_ZERO, axis=1) > 1  # the maximum is one
+                s[sel] = 0.0
+                redo = tiny[near] if tiny.size < nb else np.flatnonzero(near)
+                if redo.size:
+                    s[redo] = _unclamped_others(xb[redo], m_shift[redo], k[redo], temperature, compensate)
         L = np.log1p(s)
         L_all[r0:r1] = L
         if kind == "log_softmax":
@@ -412,7 +427,8 @@ def _softmax_rows(rows, mask, temperature, log):
     # masked) are shifted. Deciding by the maximum first costs one cheap pass and no exp.
     m = np.max(rows, axis=1)
     with np.errstate(invalid="ignore"):
-        direct = (m >= _DIRECT_MIN_LOG) & (m < _DIRECT_MAX_LOG - np.log(rows.shape[1]))
+        lowest = _LOG_DIRECT_MIN_LOG if log else _DIRECT_MIN_LOG
+        direct = (m >= lowest) & (m < _DIRECT_MAX_LOG - np.log(rows.shape[1]))
     if direct.all():
         return _narrow_rows(rows, m, log)
     if not direct.any():
@@ -445,15 +461,15 @@ def _shifted_rows(rows, mask, temperature, log):
 def _narrow_rows(rows, m, log):
     """softmax or log_softmax of float16/float32 C-contiguous (R, n > 0) ``rows`` at T = 1.
 
-    ``m`` holds the row maxima, and every row is in range: ``-580 <= m`` and
-    ``m + log(n) < _DIRECT_MAX_LOG`` (see _softmax_rows). float64 then has room for
-    ``exp(x)`` itself: the row sum ``S' = sum(exp(x))`` lies between e^-580 and e^700, no
-    term overflows and every term that can show in the result is a normal float64, so
-    ``p = exp(x) / S'`` and ``log p = x - log(S')`` are found in float64 without the shift
-    (relative error about 1e-15, far below float32's eps) and rounded once. log_softmax does
-    so only where ``log(S') - max >= _LOG_DIRECT_GAP``: every ``|log p|`` is then at least
-    that, and the absolute error of ``log(S')`` cannot show; rows with a more dominant entry
-    get ``(x - max) - log1p(s)`` instead. Each row's result depends only on that row.
+    ``m`` holds the row maxima, and every row is in range: ``m >= -580`` (softmax) or
+    ``m >= -500`` (log_softmax), and ``m + log(n) < _DIRECT_MAX_LOG`` (see _softmax_rows).
+    float64 then has room for ``exp(x)`` itself: no term overflows and every term that can
+    show in the result is a normal float64, so ``p = exp(x) / S'`` and
+    ``log p = (x - max) - log1p(s)``, with ``s = sum_{i != k} exp(x_i) / exp(max)``, are found
+    in float64 without the shift (relative error about 1e-15, far below float32's eps) and
+    rounded once. log_softmax blocks whose every ``log1p(s) >= _LOG_DIRECT_GAP`` use
+    ``x - (max + log1p(s))``, one pass fewer: every ``|log p|`` is then at least that, and
+    the rounding of ``max + log1p(s)`` cannot show. Each row's result depends only on that row.
     """
     n_rows, n = rows.shape
     step = max(1, _NARROW_BLOCK_ELEMENTS // n)
@@ -469,27 +485,31 @@ def _narrow_rows(rows, m, log):
             # Clamped, exp stays on its fast path (masked -inf entries): a term below e^-700
             # is then below e^-120 of the sum (S' >= e^-580), 0 in float16/32. x is exact in
             # float64, and each pass below casts on the fly instead of copying.
-            np.maximum(xb, _EXP_FLOOR, out=e, dtype=np.float64)
-            np.exp(e, out=e)
-            np.sum(e, axis=1, out=t)
-            if log:
-                np.log(t, out=t)
-                np.subtract(xb, t[:, None], out=out[r0:r1], dtype=np.float64, casting="same_kind")
+            if np.min(xb) >= _EXP_FLOOR:  # no clamp needed: one pass, cast on the fly
+                np.exp(xb, out=e, dtype=np.float64)
             else:
+                np.maximum(xb, _EXP_FLOOR, out=e, dtype=np.float64)
+                np.exp(e, out=e)
+            if not log:
+                np.sum(e, axis=1, out=t)
                 np.multiply(e, (1.0 / t)[:, None], out=out[r0:r1], casting="same_kind")
-        if log:
-            dominated = np.flatnonzero(~(total - m >= _LOG_DIRECT_GAP))
-            for i in range(0, dominated.size, step):
-                # One entry dominates: log p = (x - max) - log1p(s), s the sum of the others.
-                idx = dominated[i : i + step]
-                d = rows[idx].astype(np.float64)
-                k = np.argmax(d, axis=1)
-                ar = np.arange(idx.size)
-                np.subtract(d, d[ar, k][:, None], out=d)  # float16/32 differences: exact
-                others = np.exp(np.maximum(d, _EXP_FLOOR))  # a term below e^-700 rounds away
-                others[ar, k] = 0.0
-                np.subtract(d, np.log1p(others.sum(axis=1))[:, None], out=d)
-                out[idx] = d
+                continue
+            # log p = (x - max) - log1p(s), with s = sum of the other exp(x_i) over exp(max):
+            # no 1 + s is rounded, so a dominant entry keeps its tiny log-probability (relative
+            # error of s: a few float64 eps). Where every log p is at least _LOG_DIRECT_GAP
+            # away from 0, x - (max + log1p(s)) is as accurate and one pass cheaper.
+            ar = np.arange(r1 - r0)
+            k = np.argmax(xb, axis=1)
+            ek = e[ar, k]
+            e[ar, k] = 0.0
+            np.sum(e, axis=1, out=t)
+            np.log1p(np.divide(t, ek, out=t), out=t)
+            mb = xb[ar, k].astype(np.float64)
+            if np.all(t >= _LOG_DIRECT_GAP):
+                np.subtract(xb, (mb + t)[:, None], out=out[r0:r1], dtype=np.float64, casting="same_kind")
+            else:
+                np.subtract(xb, mb[:, None], out=e, dtype=np.float64)  # exact in float64
+                np.subtract(e, t[:, None], out=out[r0:r1], casting="same_kind")
     return out
 
 
