@@ -498,10 +498,9 @@ def numerical_jacobian(f, x, method="central", h=None):
 
     .. math::
         \text{central:}\quad \frac{\partial f}{\partial x_j}
-            \approx \frac{f(x + h e_j) - f(x - h e_j)}{2h},
-        \qquad
+            &\approx \frac{f(x + h e_j) - f(x - h e_j)}{2h}, \\
         \text{complex:}\quad \frac{\partial f}{\partial x_j}
-            \approx \frac{\operatorname{Im} f(x + i h e_j)}{h}
+            &\approx \frac{\operatorname{Im} f(x + i h e_j)}{h}
 
     Parameters
     ----------

@@ -363,9 +363,9 @@ class Adam:
     r"""Adam (Kingma & Ba, 2015): steps scaled by running moments of the gradient.
 
     .. math::
-        m \leftarrow \beta_1 m + (1-\beta_1) g,\quad
-        v \leftarrow \beta_2 v + (1-\beta_2) g^2,\quad
-        p \leftarrow p - \eta\,\frac{m / (1-\beta_1^t)}{\sqrt{v / (1-\beta_2^t)} + \epsilon}
+        m &\leftarrow \beta_1 m + (1-\beta_1) g,\quad
+        v \leftarrow \beta_2 v + (1-\beta_2) g^2, \\
+        p &\leftarrow p - \eta\,\frac{m / (1-\beta_1^t)}{\sqrt{v / (1-\beta_2^t)} + \epsilon}
 
     Parameters
     ----------

@@ -282,8 +282,9 @@ def top_p_mask(logits, p, axis=-1, *, where=None):
 def sample_categorical(logits, *, temperature=1.0, top_k=None, top_p=None, rng, size=None):
     r"""Draw one token per row of ``logits`` from ``softmax(logits / T)``, filtered.
 
-    .. math:: i^\ast = \arg\max_i \left( \log\operatorname{softmax}(x / T)_i + G_i \right),
-              \qquad G_i \sim \operatorname{Gumbel}(0, 1) \text{ independent}
+    .. math::
+        i^\ast &= \arg\max_i \left( \log\operatorname{softmax}(x / T)_i + G_i \right), \\
+        G_i &\sim \operatorname{Gumbel}(0, 1) \text{ independent}
 
     Parameters
     ----------
@@ -547,9 +548,10 @@ def sparsemax(x, axis=-1):
 def sparsemax_jacobian(x, axis=-1):
     r"""Return the Jacobian of sparsemax, ``diag(s) - s s^T / |S|``, for every slice of ``x``.
 
-    .. math:: J_{ij} = \frac{\partial\, \operatorname{sparsemax}(x)_i}{\partial x_j}
-              = s_i \left(\delta_{ij} - \frac{s_j}{|S|}\right),
-              \qquad s_i = [\operatorname{sparsemax}(x)_i > 0],\ |S| = \sum_i s_i
+    .. math::
+        J_{ij} &= \frac{\partial\, \operatorname{sparsemax}(x)_i}{\partial x_j}
+              = s_i \left(\delta_{ij} - \frac{s_j}{|S|}\right), \\
+        s_i &= [\operatorname{sparsemax}(x)_i > 0],\quad |S| = \sum_i s_i
 
     Parameters
     ----------

@@ -50,30 +50,11 @@ IN_CI = os.environ.get("CI", "").lower() == "true"
 
 pytestmark = pytest.mark.browser
 
-# Issue 12's to-do list: the rendering defects the pages still have, {page: {check: count}}.
-# The checks are the keys of RENDER_CHECKS below. A page with more defects than listed fails, and
-# so does a page with fewer (lower its entry, or delete it at zero): the list can only shrink.
-# Each failure names the offending elements. Found on 2026-12-01 at HEAD b102de7:
-KNOWN_DEFECTS: dict[str, dict[str, int]] = {
-    # The API reference: four display equations from softmaxlib's docstrings (central difference,
-    # the Adam step, Gumbel-max sampling, the sparsemax Jacobian), 668-744 px in 656 px.
-    "book/api.html": {"wider than the column at 1280 px": 4},
-    # §1.5: the raw $[0.2222, …]$ in the paragraph on linear normalisation.
-    "notebooks/01_scores_to_probabilities.html": {"unrendered TeX": 1},
-    # The lse(x) = x_k + log1p(s) identity.
-    "notebooks/02_overflow_underflow_accuracy.html": {"wider than the column at 1280 px": 1},
-    # The complex-step expansion; the JVP identity.
-    "notebooks/03_jacobian.html": {"wider than the column at 1280 px": 2},
-    # Exercise 4.3: a line starting with `+` became a list item, which split the $...$ in two;
-    # the negative log-likelihood of N samples.
-    "notebooks/04_cross_entropy.html": {"unrendered TeX": 2, "wider than the column at 1280 px": 1},
-    # The step function and its derivative (cases).
-    "notebooks/07_activations.html": {"wider than the column at 1280 px": 1},
-    # h'(u) and sigma'(u) on one line.
-    "notebooks/08_why_relu.html": {"wider than the column at 1280 px": 1},
-    # The mean cross-entropy loss.
-    "notebooks/09_digits.html": {"wider than the column at 1280 px": 1},
-}
+# Rendering defects a page is known to have, {page: {check: count}}, with the checks named as in
+# RENDER_CHECKS below: a to-do list that can only shrink (a page with more defects than listed
+# fails, and so does one with fewer). The eleven found on 2026-12-01 (raw TeX in §1.5 and
+# Exercise 4.3, seven chapter and four API equations wider than the column) are fixed: empty.
+KNOWN_DEFECTS: dict[str, dict[str, int]] = {}
 
 CHROMIUM_ARGS = [
     "--headless",
