@@ -14,7 +14,7 @@ storing an output that another CPU would contradict.
 import math
 from decimal import Decimal
 
-__all__ = ["as_text", "as_shown", "as_power_of_ten"]
+__all__ = ["as_text", "as_shown", "as_power_of_ten", "as_error_text", "FEW_EPS"]
 
 #: Default relative wobble: far above the last-bit differences of a few roundings (1e-16 each,
 #: amplified by a condition number up to 1e6), far below any digit the book prints.
@@ -144,3 +144,32 @@ def as_power_of_ten(x, *, rel=0.05):
             "the power shown could differ on another CPU"
         )
     return f"1e{powers.pop():+03d}"
+
+
+#: Errors within this many eps are "a few": a handful of roundings of 1 to 4 ulp each (numpy's
+#: tested exp and log), whose exact total depends on the CPU's kernels.
+FEW_EPS = 16
+
+
+def as_error_text(err, *, one_ulp=False):
+    """Return an error in eps as the book's tables print it, the same on every CPU.
+
+    ``"few"`` within :data:`FEW_EPS`, ``"inf"`` for a NaN or infinite answer, and otherwise
+    the nearest power of ten (:func:`as_power_of_ten`): large errors come from cancellation,
+    and the CPU moves them by a percent or so. With ``one_ulp``, an error of at most 1 eps
+    (two results each rounded once from a more precise one) reads ``"<= 1"``.
+
+    Examples
+    --------
+    >>> from softmaxlib.reporting import as_error_text
+    >>> print(as_error_text(2.05), as_error_text(2.68e13), as_error_text(float("inf")))
+    few 1e+13 inf
+    >>> print(as_error_text(0.94, one_ulp=True), as_error_text(10.7, one_ulp=True))
+    <= 1 few
+    """
+    value = float(err)
+    if value != value or value == float("inf"):
+        return "inf"
+    if one_ulp and value <= 1:
+        return "<= 1"
+    return "few" if value <= FEW_EPS else as_power_of_ten(value)

@@ -80,13 +80,19 @@ def _check_size(size):
     return tuple(int(s) for s in size)
 
 
-def _real_logits(logits, name="logits"):
-    """``logits`` as a real float64 array with at least one axis and no NaN, or raise."""
-    arr = as_float_array(logits, name)
+def _real_array(x, name):
+    """``x`` as a real floating array with at least one axis, or raise."""
+    arr = as_float_array(x, name)
     if arr.dtype.kind == "c":
         raise TypeError(f"{name} must be real, got complex dtype {arr.dtype}")
     if arr.ndim == 0:
-        raise ValueError(f"{name} must have at least one axis (the tokens), got a scalar")
+        raise ValueError(f"{name} must have at least one axis, got a scalar")
+    return arr
+
+
+def _real_logits(logits, name="logits"):
+    """``logits`` as a real float64 array with at least one axis and no NaN, or raise."""
+    arr = _real_array(logits, name)
     if np.isnan(arr).any():
         raise ValueError(f"{name} must not contain NaN")
     return arr.astype(np.float64, copy=False)  # float16/32 are exact in float64
@@ -519,11 +525,7 @@ def sparsemax(x, axis=-1):
     [[0.08333333 0.58333333 0.33333333]
      [1.         0.         0.        ]]
     """
-    arr = as_float_array(x)
-    if arr.dtype.kind == "c":
-        raise TypeError(f"x must be real, got complex dtype {arr.dtype}")
-    if arr.ndim == 0:
-        raise ValueError("x must have at least one axis, got a scalar")
+    arr = _real_array(x, "x")
     moved, ax = _moved(arr, axis)
     out_dtype = arr.dtype
     n = moved.shape[-1]
@@ -592,11 +594,7 @@ def sparsemax_jacobian(x, axis=-1):
      [ 0.   0.   0.   0. ]
      [ 0.   0.   0.   0. ]]
     """
-    arr = as_float_array(x)
-    if arr.dtype.kind == "c":
-        raise TypeError(f"x must be real, got complex dtype {arr.dtype}")
-    if arr.ndim == 0:
-        raise ValueError("x must have at least one axis, got a scalar")
+    arr = _real_array(x, "x")
     moved, ax = _moved(arr, axis)
     s = (sparsemax(moved.astype(np.float64), axis=-1) > 0).astype(np.float64)
     count = np.maximum(s.sum(axis=-1), 1.0)[..., None, None]
