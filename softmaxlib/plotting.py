@@ -6,7 +6,7 @@ Every chapter calls :func:`use_book_style` in its first cell and takes colours f
 
 import matplotlib as mpl
 
-__all__ = ["PALETTE", "use_book_style", "color"]
+__all__ = ["PALETTE", "MIN_FONT_PT", "PNG_DPI", "use_book_style", "color"]
 
 #: The Okabe–Ito palette (Okabe & Ito, 2008), distinguishable under the common colour-vision
 #: deficiencies. Black is left out so that it stays free for reference lines.
@@ -35,18 +35,31 @@ def color(i):
     return values[i % len(values)]
 
 
+#: The smallest font size, in points at the size the figure is shown, that the book uses.
+MIN_FONT_PT = 10
+
+#: Pixels per inch of the PNG the notebook stores: 200, drawn as "retina" PNG (twice the pixels,
+#: shown at the figure's size in inches at 100 px per inch), so figures are sharp on any screen and
+#: their text is shown at its size in points. PNG, not SVG: nbval compares an SVG's text, which
+#: changes with the last bit of a plotted float, while it skips PNG.
+PNG_DPI = 200
+
+
 def use_book_style():
     """Set matplotlib's defaults for the book: palette, size, fonts, no top/right spines.
 
-    The settings are deterministic (fixed DPI, no date stamps in SVG/PNG metadata), so a
-    figure drawn twice is drawn the same.
+    Text is never smaller than :data:`MIN_FONT_PT` points, and in a notebook figures are stored
+    as PNG at :data:`PNG_DPI` pixels per inch. The settings are deterministic (fixed DPI, no date
+    stamps in the image metadata), so a figure drawn twice is drawn the same.
 
     Examples
     --------
     >>> import matplotlib as mpl
-    >>> from softmaxlib.plotting import PALETTE, use_book_style
+    >>> from softmaxlib.plotting import MIN_FONT_PT, PALETTE, use_book_style
     >>> use_book_style()
     >>> mpl.rcParams["axes.prop_cycle"].by_key()["color"][0] == PALETTE["blue"]
+    True
+    >>> mpl.rcParams["legend.fontsize"] >= MIN_FONT_PT
     True
     """
     mpl.rcParams.update(
@@ -57,10 +70,32 @@ def use_book_style():
             "axes.grid": True,
             "grid.alpha": 0.3,
             "figure.figsize": (6.4, 3.6),
-            "figure.dpi": 100,
-            "savefig.dpi": 100,
+            "figure.dpi": PNG_DPI // 2,
+            "savefig.dpi": PNG_DPI,
+            # An opaque white page: the figure reads the same in the book's dark mode.
+            "figure.facecolor": "white",
+            "savefig.facecolor": "white",
             "font.size": 11,
+            "axes.titlesize": 11,
+            "axes.labelsize": 11,
+            "xtick.labelsize": MIN_FONT_PT,
+            "ytick.labelsize": MIN_FONT_PT,
+            "legend.fontsize": MIN_FONT_PT,
+            "legend.title_fontsize": MIN_FONT_PT,
+            "figure.titlesize": 12,
             "legend.frameon": False,
             "svg.hashsalt": "softmax-verified",
         }
     )
+    _use_retina_png()
+
+
+def _use_retina_png():
+    """In IPython, store figures as PNG at twice figure.dpi, shown at the figure's own size."""
+    try:
+        from IPython import get_ipython
+        from matplotlib_inline.backend_inline import set_matplotlib_formats
+    except ImportError:  # plain Python: nothing is displayed inline
+        return
+    if get_ipython() is not None:
+        set_matplotlib_formats("retina")
