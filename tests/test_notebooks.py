@@ -5,7 +5,10 @@ nothing to compare and passes silently. These checks make such a notebook, and a
 slips, fail the suite. The checker is itself tested on notebooks built to be wrong.
 """
 
+import base64
 import re
+import struct
+import sys
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
@@ -15,6 +18,25 @@ import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
+
+sys.path.insert(0, str(ROOT / "tools"))
+from mark_checks import TAG as CHECK_TAG  # noqa: E402
+from mark_checks import mark as mark_checks  # noqa: E402
+
+#: Longest code line, comments included: ruff's formatter at 88 columns, and no sideways scroll in
+#: the book's code column at 1280 px.
+MAX_LINE = 88
+#: Statements that belong in a cell tagged "check", not in the teaching code.
+_CHECK_LINE = re.compile(r"^\s*assert\b|\bnp\.testing\.|\bnumpy\.testing\.|(?<![\w.])glue\(")
+#: A font size smaller than softmaxlib.plotting.MIN_FONT_PT (10 pt), by number or by name.
+_SMALL_FONT = re.compile(
+    r"\b(?:fontsize|labelsize|size|titlesize)\s*=\s*(?:(?P<num>\d+(?:\.\d+)?)\b|"
+    r"['\"](?P<name>xx-small|x-small|small|smaller)['\"])"
+)
+MIN_FONT_PT = 10
+#: Stored PNG figures are "retina": twice as many pixels as the width they are shown at, which at
+#: matplotlib's 100 px per inch is 200 dpi (softmaxlib.plotting.PNG_DPI).
+PNG_SCALE = 2
 
 
 def toc_files():
@@ -96,6 +118,28 @@ def problems(nb, relpath, listed):
             elif unrounded_numbers(text, FULL_REPR_DIGITS):
                 first = unrounded_numbers(text, FULL_REPR_DIGITS)[0]
                 found.append(f"prints a float in full, {first}: print as_text(x, fmt) instead")
+    for i, c in enumerate(code, 1):
+        tags = c.get("metadata", {}).get("tags", [])
+        for line in c.source.splitlines():
+            if len(line) > MAX_LINE:
+                found.append(f"code cell {i} has a line of {len(line)} > {MAX_LINE} characters: {line[:60]!r}")
+            if CHECK_TAG not in tags and _CHECK_LINE.search(line):
+                found.append(f"code cell {i} asserts or glues outside a cell tagged '{CHECK_TAG}': {line.strip()[:60]!r}")
+            for m in _SMALL_FONT.finditer(line):
+                if m.group("name") or float(m.group("num")) < MIN_FONT_PT:
+                    found.append(f"code cell {i} sets text below {MIN_FONT_PT} pt: {m.group(0)!r}")
+        for out in c.get("outputs", []):
+            png = out.get("data", {}).get("image/png")
+            if png is None:
+                continue
+            raw = base64.b64decode("".join(png) if isinstance(png, list) else png)
+            pixels = struct.unpack(">I", raw[16:20])[0]
+            shown = out.get("metadata", {}).get("image/png", {}).get("width")
+            if not shown or pixels != PNG_SCALE * shown:
+                found.append(f"code cell {i} stores a PNG of {pixels} px shown at {shown}: "
+                             "not 200 dpi (call softmaxlib.plotting.use_book_style())")
+    if mark_checks(nbformat.from_dict(nb)):
+        found.append("check cells are not marked for rendering: run tools/mark_checks.py on it")
     sources = "\n".join(c.source for c in code)
     if not re.search(r"^\s*(from softmaxlib\b|import softmaxlib\b)", sources, re.M):
         found.append("does not import softmaxlib")
@@ -128,6 +172,8 @@ def _good_notebook():
             outputs=[nbformat.v4.new_output("stream", name="stdout", text="[0.2689 0.7311]\n")],
         ),
     ]
+    nb.cells[1].metadata["tags"] = [CHECK_TAG]
+    mark_checks(nb)
     return nb
 
 
@@ -191,3 +237,36 @@ def test_checker_rejects_notebooks_that_neither_import_nor_assert():
     found = problems(nb, "notebooks/00_demo.ipynb", LISTED)
     assert any("softmaxlib" in p for p in found)
     assert any("asserts nothing" in p for p in found)
+
+
+def _png(width_px):
+    """A stored PNG output whose header says it is ``width_px`` wide (the rest does not matter)."""
+    header = b"\x89PNG\r\n\x1a\n" + struct.pack(">I", 13) + b"IHDR" + struct.pack(">II", width_px, 10)
+    return base64.b64encode(header + b"\0" * 20).decode()
+
+
+def test_checker_rejects_long_lines_small_fonts_and_blurry_figures():
+    nb = _good_notebook()
+    nb.cells[0].source = "from softmaxlib import softmax  # " + "x" * 60
+    nb.cells.append(nbformat.v4.new_code_cell(
+        "ax.legend(fontsize=8)\nax.set_title('t', fontsize='small')", execution_count=3,
+        outputs=[nbformat.v4.new_output("display_data", data={"image/png": _png(640)},
+                                        metadata={"image/png": {"width": 640}})]))
+    found = problems(nb, "notebooks/00_demo.ipynb", LISTED)
+    assert any("characters" in p for p in found)
+    assert sum("below 10 pt" in p for p in found) == 2
+    assert any("not 200 dpi" in p for p in found)
+    nb.cells[0].source = "from softmaxlib import softmax"
+    nb.cells[2].source = "ax.legend(fontsize=10)"
+    nb.cells[2].outputs[0].data["image/png"] = _png(1280)
+    assert problems(nb, "notebooks/00_demo.ipynb", LISTED) == []
+
+
+def test_checker_rejects_checks_in_teaching_cells_and_unmarked_check_cells():
+    nb = _good_notebook()
+    nb.cells[1].metadata["tags"] = []
+    mark_checks(nb)
+    found = problems(nb, "notebooks/00_demo.ipynb", LISTED)
+    assert any("outside a cell tagged 'check'" in p for p in found)
+    nb.cells[1].metadata["tags"] = [CHECK_TAG]
+    assert any("not marked for rendering" in p for p in problems(nb, "notebooks/00_demo.ipynb", LISTED))
