@@ -88,6 +88,24 @@ class TestAssertionCounting:
         assert (chapter["title"], chapter["label"], chapter["total"]) == ("Demo", "ch-demo", 2)
         assert [name for name, _ in chapter["sections"]] == ["Overview", "Exercise solutions"]
 
+    def test_counts_claims_apart_from_sanity_checks(self, tmp_path):
+        source = [
+            "x = softmaxlib.softmax(z)\n",
+            "assert z.shape == (3,), 'sanity: the input has three scores'\n",
+            "assert x.argmax() == 2, 'the largest score gets the largest probability'\n",
+            "np.testing.assert_allclose(x.sum(), 1)  # the probabilities sum to 1\n",
+        ]
+        cells = [
+            {"cell_type": "markdown", "metadata": {}, "source": ["# Demo\n"]},
+            {"cell_type": "code", "metadata": {"tags": ["check"]}, "source": source, "outputs": [],
+             "execution_count": 1},
+            {"cell_type": "code", "metadata": {}, "source": ["print(x)\n"], "outputs": [], "execution_count": 2},
+        ]
+        path = tmp_path / "98_demo.ipynb"
+        path.write_text(json.dumps({"cells": cells, "metadata": {}, "nbformat": 4, "nbformat_minor": 5}))
+        chapter = softmax_book.read_chapter(path)
+        assert (chapter["claims"], chapter["sanity"], chapter["check_cells"], chapter["code_cells"]) == (2, 1, 1, 2)
+
     @pytest.mark.parametrize("path", sorted((ROOT / "notebooks").glob("*.ipynb")), ids=lambda p: p.name)
     def test_every_chapter_is_readable(self, path):
         chapter = softmax_book.read_chapter(path)

@@ -121,7 +121,7 @@ def read_chapter(path: Path) -> dict:
     title, label, section = path.stem, None, "(before the first heading)"
     in_solution = False
     sections: list[tuple[str, list[dict]]] = []
-    n_code = n_figures = n_exercises = 0
+    n_code = n_check_cells = n_figures = n_exercises = 0
     headings: set[str] = set()
     for cell in nb.get("cells", []):
         source = "".join(cell.get("source", []))
@@ -144,6 +144,8 @@ def read_chapter(path: Path) -> dict:
         if cell.get("cell_type") != "code" or not source.strip():
             continue
         n_code += 1
+        if "check" in cell.get("metadata", {}).get("tags", []):
+            n_check_cells += 1
         if cell.get("metadata", {}).get("mystnb", {}).get("figure"):
             n_figures += 1
         checks = assertions_in(source)
@@ -153,20 +155,30 @@ def read_chapter(path: Path) -> dict:
         if not sections or sections[-1][0] != name:
             sections.append((name, []))
         sections[-1][1].extend(checks)
-    total = sum(len(c) for _, c in sections)
+    every = [a for _, c in sections for a in c]
+    sanity = sum(is_sanity(a) for a in every)
     return {
         "path": path,
         "title": title,
         "label": label,
         "code_cells": n_code,
+        "check_cells": n_check_cells,
         "figures": n_figures,
         "exercises": n_exercises,
         "missing": [h for h in ("Overview", "Summary", "Exercises") if h.lower() not in headings],
         "sections": sections,
-        "total": total,
-        "asserts": sum(a["kind"] == "assert" for _, c in sections for a in c),
-        "testing": sum(a["kind"] == "np.testing" for _, c in sections for a in c),
+        "total": len(every),
+        "claims": len(every) - sanity,
+        "sanity": sanity,
     }
+
+
+def is_sanity(check: dict) -> bool:
+    """A sanity check guards the setup (input data, an identity of numpy), not a claim of the text.
+
+    Authors mark one with a message (or end-of-line comment) that starts with "sanity".
+    """
+    return check["note"].strip().lower().startswith("sanity")
 
 
 # --------------------------------------------------------------------------------------------
@@ -359,10 +371,13 @@ class VerificationReport(Directive):
         out.append(nodes.rubric(text="Chapters"))
         out.append(
             _para(
-                "Each chapter's code cells assert the claims its text makes. The counts are of "
-                "assertion statements in the notebook (an assertion inside a loop runs once per "
-                "pass); np.testing counts the numpy.testing comparisons. nbval also re-runs every "
-                "notebook in make test and compares its stored text outputs."
+                "Each chapter states a claim and checks it in the next code cell, shown collapsed "
+                "under \u201cCheck\u201d. Claims checked counts the assertions (assert statements "
+                "and numpy.testing comparisons) that test something the text says; an assertion "
+                "inside a loop runs once per pass but is counted once. Sanity checks guard the setup "
+                "instead (the input data, an identity of numpy): they cannot fail while the code is "
+                "right, so they are counted apart and are not verified claims. nbval also re-runs "
+                "every notebook in make test and compares its stored text outputs."
             )
         )
         rows = []
@@ -373,9 +388,9 @@ class VerificationReport(Directive):
                 [
                     _para(*title),
                     str(ch["code_cells"]),
-                    str(ch["asserts"]),
-                    str(ch["testing"]),
-                    str(ch["total"]),
+                    str(ch["check_cells"]),
+                    str(ch["claims"]),
+                    str(ch["sanity"]),
                     str(ch["figures"]),
                     str(ch["exercises"]),
                 ]
@@ -386,15 +401,16 @@ class VerificationReport(Directive):
                     _para(nodes.strong(text="All chapters")),
                     *(
                         _para(nodes.strong(text=str(sum(ch[k] for ch in chapters))))
-                        for k in ("code_cells", "asserts", "testing", "total", "figures", "exercises")
+                        for k in ("code_cells", "check_cells", "claims", "sanity", "figures", "exercises")
                     ),
                 ]
             )
             out.append(
                 _table(
-                    ["Chapter", "Code cells", "assert", "np.testing", "Checks", "Figures", "Exercises"],
+                    ["Chapter", "Code cells", "Check cells", "Claims checked", "Sanity checks", "Figures",
+                     "Exercises"],
                     rows,
-                    [34, 10, 9, 11, 9, 9, 10],
+                    [30, 9, 9, 11, 10, 9, 10],
                 )
             )
             incomplete = [ch for ch in chapters if ch["missing"]]
@@ -411,7 +427,10 @@ class VerificationReport(Directive):
 
         for ch in chapters:
             box = nodes.admonition(classes=["dropdown", "note"])
-            box += nodes.title("", "", *_with_math(f"{ch['title']}: what its {ch['total']} checks are"))
+            box += nodes.title(
+                "", "", *_with_math(f"{ch['title']}: the {ch['claims']} claims it checks, and "
+                                    f"{ch['sanity']} sanity checks")
+            )
             if not ch["sections"]:
                 box += _para("This chapter asserts nothing yet.")
             for name, checks in ch["sections"]:
@@ -422,6 +441,8 @@ class VerificationReport(Directive):
                 for check in checks:
                     item = nodes.list_item()
                     para = _para(nodes.literal(text=check["code"]))
+                    if is_sanity(check):
+                        para.insert(0, nodes.emphasis(text="sanity check: "))
                     if check["note"]:
                         para += nodes.Text(f" — {check['note']}")
                     item += para
