@@ -6,6 +6,7 @@ slips, fail the suite. The checker is itself tested on notebooks built to be wro
 """
 
 import base64
+import io
 import re
 import struct
 import sys
@@ -82,6 +83,20 @@ def unrounded_numbers(text, limit):
             if ("." in m.group(1) or m.group(2)) and significant_digits(m.group(0)) >= limit]
 
 
+def _opaque(png: bytes) -> bool:
+    """True if the PNG has no transparent pixel (the book's dark mode needs a page behind text)."""
+    from PIL import Image
+
+    try:
+        image = Image.open(io.BytesIO(png))
+        image.load()
+    except (OSError, SyntaxError):  # a header-only PNG built by the checker's own tests
+        return True
+    if "A" not in image.getbands():
+        return True
+    return image.getchannel("A").getextrema()[0] == 255
+
+
 def problems(nb, relpath, listed):
     """Return a list of human-readable problems with notebook ``nb`` (empty when clean)."""
     found = []
@@ -138,6 +153,9 @@ def problems(nb, relpath, listed):
             if not shown or pixels != PNG_SCALE * shown:
                 found.append(f"code cell {i} stores a PNG of {pixels} px shown at {shown}: "
                              "not 200 dpi (call softmaxlib.plotting.use_book_style())")
+            if not _opaque(raw):
+                found.append(f"code cell {i} stores a PNG with a transparent background: "
+                             "in dark mode its black text would vanish")
     if mark_checks(nbformat.from_dict(nb)):
         found.append("check cells are not marked for rendering: run tools/mark_checks.py on it")
     sources = "\n".join(c.source for c in code)
@@ -245,6 +263,14 @@ def _png(width_px):
     return base64.b64encode(header + b"\0" * 20).decode()
 
 
+def _rgba_png(alpha):
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.new("RGBA", (4, 4), (255, 255, 255, alpha)).save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
 def test_checker_rejects_long_lines_small_fonts_and_blurry_figures():
     nb = _good_notebook()
     nb.cells[0].source = "from softmaxlib import softmax  # " + "x" * 60
@@ -256,6 +282,7 @@ def test_checker_rejects_long_lines_small_fonts_and_blurry_figures():
     assert any("characters" in p for p in found)
     assert sum("below 10 pt" in p for p in found) == 2
     assert any("not 200 dpi" in p for p in found)
+    assert not _opaque(_rgba_png(alpha=0)) and _opaque(_rgba_png(alpha=255))
     nb.cells[0].source = "from softmaxlib import softmax"
     nb.cells[2].source = "ax.legend(fontsize=10)"
     nb.cells[2].outputs[0].data["image/png"] = _png(1280)
