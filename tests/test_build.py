@@ -62,3 +62,17 @@ def test_mathjax_is_local():
     assert src, "the chapter does not load MathJax"
     target = (HTML / "notebooks" / src.group(1).split("?")[0]).resolve()
     assert target.is_file(), f"MathJax is not in the build at {target}"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_every_check_cell_is_collapsed_under_check(path):
+    """Each cell tagged 'check' is built as one collapsed block labelled "Check", and no other."""
+    page = HTML / "notebooks" / f"{path.stem}.html"
+    if not page.exists():
+        pytest.fail(f"{page} is not built: run `make book` first")
+    html = page.read_text(encoding="utf-8")
+    nb = nbformat.read(path, as_version=4)
+    tagged = sum("check" in c.metadata.get("tags", []) for c in nb.cells if c.cell_type == "code")
+    built = re.findall(r'<div class="cell tag_check[^"]*">\s*<details class="[^"]*\bhide above-input">'
+                       r'\s*<summary[^>]*>\s*<p class="collapsed admonition-title">([^<]*)</p>', html)
+    assert built == ["Check"] * tagged
