@@ -6,7 +6,7 @@ Every chapter calls :func:`use_book_style` in its first cell and takes colours f
 
 import matplotlib as mpl
 
-__all__ = ["PALETTE", "MIN_FONT_PT", "PNG_DPI", "use_book_style", "color"]
+__all__ = ["PALETTE", "MIN_FONT_PT", "PNG_DPI", "LANGUAGES", "JAPANESE_FONT", "use_book_style", "color", "draw_in", "show_figure"]
 
 #: The Okabe–Ito palette (Okabe & Ito, 2008), distinguishable under the common colour-vision
 #: deficiencies. Black is left out so that it stays free for reference lines.
@@ -99,3 +99,89 @@ def _use_retina_png():
         return
     if get_ipython() is not None:
         set_matplotlib_formats("retina")
+
+
+#: The book's editions and the font family their figure text is drawn in. Japanese text uses
+#: IPAexGothic from the PyPI package matplotlib-fontja (read from its file, never imported: the
+#: package switches matplotlib's font for everything on import).
+LANGUAGES = ("en", "ja")
+JAPANESE_FONT = "IPAexGothic"
+
+
+def _japanese_font_ready():
+    """Register IPAexGothic with matplotlib (once); return False if the font is not installed."""
+    import importlib.util
+    from pathlib import Path
+
+    from matplotlib import font_manager
+
+    if any(f.name == JAPANESE_FONT for f in font_manager.fontManager.ttflist):
+        return True
+    spec = importlib.util.find_spec("matplotlib_fontja")
+    if spec is None or not spec.submodule_search_locations:
+        return False
+    path = Path(spec.submodule_search_locations[0]) / "fonts" / "ipaexg.ttf"
+    if not path.exists():
+        return False
+    font_manager.fontManager.addfont(str(path))
+    return True
+
+
+def draw_in(language, draw, labels):
+    """Return the figure ``draw(labels[language])`` draws, its text in that language's font.
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> import matplotlib.pyplot as plt
+    >>> from softmaxlib.plotting import draw_in
+    >>> def draw(t):
+    ...     fig, ax = plt.subplots()
+    ...     ax.set_xlabel(t["x"])
+    ...     return fig
+    >>> fig = draw_in("ja", draw, {"en": {"x": "score"}, "ja": {"x": "スコア"}})
+    >>> fig.axes[0].get_xlabel()
+    'スコア'
+    >>> plt.close(fig)
+    """
+    if language not in LANGUAGES:
+        raise ValueError(f"language must be one of {LANGUAGES}, got {language!r}")
+    if set(labels) != set(LANGUAGES):
+        raise ValueError(f"labels must give the figure's text in each of {LANGUAGES}, got {sorted(labels)}")
+    if set(labels["en"]) != set(labels["ja"]):
+        raise ValueError(f"labels: the keys differ between languages: {sorted(set(labels['en']) ^ set(labels['ja']))}")
+    if language == "en":
+        return draw(labels["en"])
+    with _japanese_text():
+        return draw(labels["ja"])
+
+
+def _japanese_text():
+    """A matplotlib context whose text is drawn in IPAexGothic (DejaVu Sans for what it lacks)."""
+    if not _japanese_font_ready():
+        raise RuntimeError("the Japanese font is missing: pip install matplotlib-fontja")
+    # Named families, not the generic "sans-serif": each text keeps them when drawn later.
+    return mpl.rc_context({"font.family": [JAPANESE_FONT, "DejaVu Sans"]})
+
+
+def show_figure(draw, labels, *, name):
+    """Show a figure in English and keep its Japanese drawing for the Japanese edition.
+
+    ``draw(t)`` draws the figure with the strings of ``t`` (axis labels, legend entries,
+    titles) and returns it; ``labels`` maps each language ("en", "ja") to its strings, with the
+    same keys. The English figure is displayed as the cell's image; the Japanese one is glued,
+    not displayed, under ``name + "__ja"``, where tools/ja_edition.py finds it and shows it in
+    that edition instead. ``name`` is the figure's name in the cell's mystnb metadata.
+    """
+    import matplotlib.pyplot as plt
+    from IPython.display import display
+    from myst_nb import glue
+
+    english = draw_in("en", draw, labels)
+    display(english)
+    plt.close(english)
+    with _japanese_text():  # the PNG is rendered inside glue(): keep the font until then
+        japanese = draw_in("ja", draw, labels)
+        glue(f"{name}__ja", japanese, display=False)
+    plt.close(japanese)

@@ -347,7 +347,7 @@ class VerificationReport(Directive):
 
     def run(self):
         env = self.state.document.settings.env
-        root = Path(env.srcdir)
+        root = Path(env.config.softmax_book_source_root or env.srcdir)
         env.softmax_book_report_docs = getattr(env, "softmax_book_report_docs", set()) | {env.docname}
         chapters = [read_chapter(p) for p in sorted((root / "notebooks").glob("*.ipynb"))]
         for chapter in chapters:
@@ -687,6 +687,41 @@ def _dedupe_scripts(app, pagename, templatename, context, doctree):
     context["script_files"] = kept
 
 
+# --------------------------------------------------------------------------------------------
+# The two editions: every page links to its counterpart in the other language.
+
+#: What the switch shows on a page of each edition: (language of the other edition, label, title).
+_SWITCH = {
+    "en": ("ja", "日本語", "この章を日本語で読む"),
+    "ja": ("en", "English", "Read this page in English"),
+}
+
+
+def counterpart(pagename: str, language: str, source_root: Path) -> str | None:
+    """The relative URL of ``pagename`` in the other edition, or None if it has no such page.
+
+    The English edition is the root of the site and the Japanese one lives in ``ja/``; a page has
+    the same name in both. An English page has a Japanese counterpart once its translation file
+    ``ja/<page>.yml`` exists (tools/ja_edition.py); every Japanese page has an English one.
+    """
+    up = "../" * pagename.count("/")
+    if language == "ja":
+        return f"{up}../{pagename}.html"
+    special = pagename in ("genindex", "search")
+    if special or (source_root / "ja" / f"{pagename}.yml").exists():
+        return f"{up}ja/{pagename}.html"
+    return None
+
+
+def _language_switch(app, pagename, templatename, context, doctree):
+    language = app.config.softmax_book_language
+    root = Path(app.config.softmax_book_source_root or app.srcdir)
+    other, label, title = _SWITCH[language]
+    context["softmax_book_counterpart"] = counterpart(pagename, language, root)
+    context["softmax_book_counterpart_lang"] = other
+    context["softmax_book_counterpart_label"] = label
+    context["softmax_book_counterpart_title"] = title
+
 
 def setup(app):
     app.setup_extension("sphinx.ext.autodoc")
@@ -701,4 +736,7 @@ def setup(app):
     app.connect("autodoc-process-docstring", _unique_footnotes)
     app.connect("autodoc-process-docstring", _escape_bars)
     app.connect("html-page-context", _dedupe_scripts)
+    app.add_config_value("softmax_book_language", "en", "html")
+    app.add_config_value("softmax_book_source_root", "", "env")
+    app.connect("html-page-context", _language_switch)
     return {"version": "1.0", "parallel_read_safe": False, "parallel_write_safe": True}
