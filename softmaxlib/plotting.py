@@ -173,6 +173,21 @@ def show_figure(draw, labels, *, name):
     same keys. The English figure is displayed as the cell's image; the Japanese one is glued,
     not displayed, under ``name + "__ja"``, where tools/ja_edition.py finds it and shows it in
     that edition instead. ``name`` is the figure's name in the cell's mystnb metadata.
+
+    Examples
+    --------
+    In a notebook the English figure appears as the cell's image; in plain Python, its repr:
+
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> import matplotlib.pyplot as plt
+    >>> from softmaxlib.plotting import show_figure
+    >>> def draw(t):
+    ...     fig, ax = plt.subplots(figsize=(4, 3), dpi=100)
+    ...     ax.set_xlabel(t["x"])
+    ...     return fig
+    >>> show_figure(draw, {"en": {"x": "score"}, "ja": {"x": "スコア"}}, name="fig-demo")
+    Figure(400x300)
     """
     import matplotlib.pyplot as plt
     from IPython.display import display

@@ -342,14 +342,93 @@ def _doc_link(docname: str, text: str) -> addnodes.pending_xref:
 # The verification report.
 
 
+#: The report's own words in each edition (the Japanese edition sets softmax_book_language).
+REPORT_TEXT = {
+    "en": {
+        "build": "Build",
+        "generated": "This page was generated on {date} from {n} chapter notebooks and the tests in the "
+        "repository. The book's build fails if any of the assertions below fails, if a cell raises "
+        "or writes to stderr, or if a cross-reference does not resolve.",
+        "date": "%Y-%m-%d at %H:%M UTC",
+        "chapters": "Chapters",
+        "chapters_intro": "Each chapter states a claim and checks it in the next code cell, shown "
+        "collapsed under \u201cCheck\u201d. Claims checked counts the assertions (assert statements "
+        "and numpy.testing comparisons) that test something the text says; an assertion inside a "
+        "loop runs once per pass but is counted once. Sanity checks guard the setup instead (the "
+        "input data, an identity of numpy): they cannot fail while the code is right, so they are "
+        "counted apart and are not verified claims. nbval also re-runs every notebook in make test "
+        "and compares its stored text outputs.",
+        "header": ["Chapter", "Code cells", "Check cells", "Claims checked", "Sanity checks", "Figures",
+                   "Exercises"],
+        "all": "All chapters",
+        "incomplete": "Not yet in the book's chapter shape (an Overview, a Summary and Exercises): {list}.",
+        "lacks": "{title} lacks {missing}",
+        "none": "No chapter notebooks exist yet.",
+        "box": "{title}: the {claims} claims it checks, and {sanity} sanity checks",
+        "asserts_nothing": "This chapter asserts nothing yet.",
+        "section": " \u2014 {n} checks",
+        "sanity": "sanity check: ",
+        "library": "The library",
+        "library_text": "softmaxlib's own suite (make test-lib) collects {total} tests: {unit} unit and "
+        "property tests in {files} files under tests/ and {doctests} doctests (every Examples section "
+        "of the API reference runs). make test-browser adds {browser} checks on the built book, among "
+        "them opening every page of it in Chromium with the network blocked.",
+        "note": " Note: {problem}.",
+        "versions": "Versions",
+        "versions_header": ["Package", "Version"],
+    },
+    "ja": {
+        "build": "ビルド",
+        "generated": "このページは {date} に、{n} 章のノートブックとリポジトリのテストから生成されました。"
+        "以下のアサーションが一つでも失敗するか、セルが例外を出すか標準エラーに書き出すか、"
+        "相互参照が解決できなければ、本のビルドは失敗します。",
+        "date": "%Y-%m-%d %H:%M (UTC)",
+        "chapters": "各章",
+        "chapters_intro": "各章は主張を述べ、次のコードセルでそれを確かめます（「確認」の下に折りたたんで"
+        "あります）。「検証した主張」は、本文の述べたことを確かめるアサーション（assert 文と numpy.testing "
+        "による比較）の数です。ループ内のアサーションは実行は毎回でも、数えるのは一度です。"
+        "「健全性チェック」は主張ではなく準備（入力データや numpy の恒等式）を確かめるもので、"
+        "コードが正しい限り失敗しえないため、検証した主張とは別に数えます。"
+        "さらに make test では nbval がすべてのノートブックを再実行し、保存されたテキスト出力と比較します。",
+        "header": ["章", "コードセル", "確認セル", "検証した主張", "健全性チェック", "図", "演習"],
+        "all": "全章",
+        "incomplete": "まだ章の構成（概要・まとめ・演習）がそろっていない章: {list}。",
+        "lacks": "{title} には {missing} がない",
+        "none": "章のノートブックはまだありません。",
+        "box": "{title}: 検証する主張 {claims} 件、健全性チェック {sanity} 件",
+        "asserts_nothing": "この章にはまだアサーションがありません。",
+        "section": " \u2014 {n} 件",
+        "sanity": "健全性チェック: ",
+        "library": "ライブラリ",
+        "library_text": "softmaxlib 自身のテストスイート（make test-lib）は {total} 件のテストを集めます。"
+        "tests/ 以下の {files} ファイルにある単体テストと性質テストが {unit} 件、doctest が {doctests} 件"
+        "（API リファレンスの Examples 節はすべて実行されます）です。make test-browser はビルドされた本に"
+        "対して {browser} 件のチェックを加えます。その中には、ネットワークを遮断した Chromium で"
+        "全ページを開くチェックも含まれます。",
+        "note": " 注: {problem}。",
+        "versions": "バージョン",
+        "versions_header": ["パッケージ", "バージョン"],
+    },
+}
+
+
+def chapter_sources(root: Path, srcdir: Path) -> list[Path]:
+    """The chapter notebooks to report on: the edition's own copy where it has one (its titles and
+    section names are in the edition's language; its code is the English code), else the English."""
+    english = sorted((root / "notebooks").glob("*.ipynb"))
+    return [srcdir / "notebooks" / p.name if (srcdir / "notebooks" / p.name).exists() else p for p in english]
+
+
 class VerificationReport(Directive):
     has_content = False
 
     def run(self):
         env = self.state.document.settings.env
         root = Path(env.config.softmax_book_source_root or env.srcdir)
+        srcdir = Path(env.srcdir)
+        text = REPORT_TEXT[env.config.softmax_book_language]
         env.softmax_book_report_docs = getattr(env, "softmax_book_report_docs", set()) | {env.docname}
-        chapters = [read_chapter(p) for p in sorted((root / "notebooks").glob("*.ipynb"))]
+        chapters = [read_chapter(p) for p in chapter_sources(root, srcdir)]
         for chapter in chapters:
             env.note_dependency(str(chapter["path"]))
         tests = cached_test_count(root, Path(env.app.doctreedir).parent / "verification-tests.json")
@@ -357,32 +436,15 @@ class VerificationReport(Directive):
         found = env.found_docs
         out: list[nodes.Node] = []
 
-        out.append(nodes.rubric(text="Build"))
-        out.append(
-            _para(
-                "This page was generated on ",
-                nodes.strong(text=now.strftime("%Y-%m-%d at %H:%M UTC")),
-                f" from {len(chapters)} chapter notebook{'s' * (len(chapters) != 1)} and the tests "
-                "in the repository. The book's build fails if any of the assertions below fails, "
-                "if a cell raises or writes to stderr, or if a cross-reference does not resolve.",
-            )
-        )
+        out.append(nodes.rubric(text=text["build"]))
+        before, _, after = text["generated"].partition("{date}")
+        out.append(_para(before, nodes.strong(text=now.strftime(text["date"])), after.format(n=len(chapters))))
 
-        out.append(nodes.rubric(text="Chapters"))
-        out.append(
-            _para(
-                "Each chapter states a claim and checks it in the next code cell, shown collapsed "
-                "under \u201cCheck\u201d. Claims checked counts the assertions (assert statements "
-                "and numpy.testing comparisons) that test something the text says; an assertion "
-                "inside a loop runs once per pass but is counted once. Sanity checks guard the setup "
-                "instead (the input data, an identity of numpy): they cannot fail while the code is "
-                "right, so they are counted apart and are not verified claims. nbval also re-runs "
-                "every notebook in make test and compares its stored text outputs."
-            )
-        )
+        out.append(nodes.rubric(text=text["chapters"]))
+        out.append(_para(text["chapters_intro"]))
         rows = []
         for ch in chapters:
-            docname = ch["path"].relative_to(root).with_suffix("").as_posix()
+            docname = "notebooks/" + ch["path"].stem
             title = [_doc_link(docname, ch["title"])] if docname in found else _with_math(ch["title"])
             rows.append(
                 [
@@ -398,51 +460,37 @@ class VerificationReport(Directive):
         if chapters:
             rows.append(
                 [
-                    _para(nodes.strong(text="All chapters")),
+                    _para(nodes.strong(text=text["all"])),
                     *(
                         _para(nodes.strong(text=str(sum(ch[k] for ch in chapters))))
                         for k in ("code_cells", "check_cells", "claims", "sanity", "figures", "exercises")
                     ),
                 ]
             )
-            out.append(
-                _table(
-                    ["Chapter", "Code cells", "Check cells", "Claims checked", "Sanity checks", "Figures",
-                     "Exercises"],
-                    rows,
-                    [30, 9, 9, 11, 10, 9, 10],
-                )
-            )
+            out.append(_table(text["header"], rows, [30, 9, 9, 11, 10, 9, 10]))
             incomplete = [ch for ch in chapters if ch["missing"]]
             if incomplete:
-                out.append(
-                    _para(
-                        "Not yet in the book's chapter shape (an Overview, a Summary and Exercises): "
-                        + "; ".join(f"{ch['title']} lacks {', '.join(ch['missing'])}" for ch in incomplete)
-                        + "."
-                    )
-                )
+                listing = "; ".join(text["lacks"].format(title=ch["title"], missing=", ".join(ch["missing"]))
+                                    for ch in incomplete)
+                out.append(_para(text["incomplete"].format(list=listing)))
         else:
-            out.append(_para("No chapter notebooks exist yet."))
+            out.append(_para(text["none"]))
 
         for ch in chapters:
             box = nodes.admonition(classes=["dropdown", "note"])
             box += nodes.title(
-                "", "", *_with_math(f"{ch['title']}: the {ch['claims']} claims it checks, and "
-                                    f"{ch['sanity']} sanity checks")
+                "", "", *_with_math(text["box"].format(title=ch["title"], claims=ch["claims"], sanity=ch["sanity"]))
             )
             if not ch["sections"]:
-                box += _para("This chapter asserts nothing yet.")
+                box += _para(text["asserts_nothing"])
             for name, checks in ch["sections"]:
-                box += _para(
-                    nodes.strong("", "", *_with_math(name)), f" — {len(checks)} check{'s' * (len(checks) != 1)}"
-                )
+                box += _para(nodes.strong("", "", *_with_math(name)), text["section"].format(n=len(checks)))
                 items = nodes.bullet_list()
                 for check in checks:
                     item = nodes.list_item()
                     para = _para(nodes.literal(text=check["code"]))
                     if is_sanity(check):
-                        para.insert(0, nodes.emphasis(text="sanity check: "))
+                        para.insert(0, nodes.emphasis(text=text["sanity"]))
                     if check["note"]:
                         para += nodes.Text(f" — {check['note']}")
                     item += para
@@ -450,25 +498,23 @@ class VerificationReport(Directive):
                 box += items
             out.append(box)
 
-        out.append(nodes.rubric(text="The library"))
+        out.append(nodes.rubric(text=text["library"]))
         if tests["problem"]:
             logger.info(f"verification report: {tests['problem']}")
         out.append(
             _para(
-                "softmaxlib's own suite (make test-lib) collects ",
-                nodes.strong(text=f"{tests['total']} tests"),
-                f": {tests['unit']} unit and property tests in {len(tests['files'])} files under "
-                f"tests/ and {tests['doctests']} doctests (every Examples section of the API "
-                f"reference runs). make test-browser adds {tests['browser']} checks on the built book, "
-                "among them opening every page of it in Chromium with the network blocked."
-                + (f" Note: {tests['problem']}." if tests["problem"] else ""),
+                text["library_text"].format(
+                    total=tests["total"], unit=tests["unit"], files=len(tests["files"]),
+                    doctests=tests["doctests"], browser=tests["browser"],
+                )
+                + (text["note"].format(problem=tests["problem"]) if tests["problem"] else ""),
             )
         )
 
-        out.append(nodes.rubric(text="Versions"))
+        out.append(nodes.rubric(text=text["versions"]))
         out.append(
             _table(
-                ["Package", "Version"],
+                text["versions_header"],
                 [[name, version] for name, version in package_versions(root)],
                 [30, 20],
             )
