@@ -79,23 +79,33 @@ def _unavailable(reason: str):
     pytest.skip(reason)
 
 
-def built_pages() -> list[str]:
-    """The pages Sphinx built in the last build: every document, plus the index and search pages.
-
-    Read from searchindex.js rather than globbed, so a stale file left in _build/html by an older
-    build is not mistaken for a page of the book.
-    """
-    index = HTML / "searchindex.js"
+def _pages_of(html: Path, prefix: str = "") -> list[str]:
+    index = html / "searchindex.js"
     if not index.exists():
         return []
     text = index.read_text(encoding="utf-8")
     data = json.loads(text[text.index("(") + 1 : text.rindex(")")])
-    pages = [f"{doc}.html" for doc in data["docnames"]]
-    return sorted(pages) + [p for p in ("genindex.html", "search.html") if (HTML / p).exists()]
+    pages = [f"{prefix}{doc}.html" for doc in data["docnames"]]
+    return sorted(pages) + [f"{prefix}{p}" for p in ("genindex.html", "search.html") if (html / p).exists()]
+
+
+def built_pages() -> list[str]:
+    """The pages Sphinx built in the last build of each edition: every document, plus the index
+    and search pages; the Japanese edition's pages (in ja/) after the English ones.
+
+    Read from searchindex.js rather than globbed, so a stale file left in _build/html by an older
+    build is not mistaken for a page of the book.
+    """
+    return _pages_of(HTML) + _pages_of(HTML / "ja", "ja/")
+
+
+def edition(relpath: str) -> tuple[str, str]:
+    """(the edition's prefix, the page's path within its edition): ("ja/", "book/intro.html")."""
+    return ("ja/", relpath[3:]) if relpath.startswith("ja/") else ("", relpath)
 
 
 PAGES = built_pages()
-CHAPTERS = [p for p in PAGES if p.startswith("notebooks/")]
+CHAPTERS = [p for p in PAGES if edition(p)[1].startswith("notebooks/")]
 
 
 @pytest.fixture(scope="module")
@@ -221,7 +231,10 @@ def test_the_book_is_built():
 
 
 def check_navigation(v) -> list[str]:
-    """Previous/next and the sidebar: present, pointing to pages that exist, listing every chapter."""
+    """Previous/next and the sidebar: present, pointing to pages that exist, listing every chapter
+    of the page's edition."""
+    prefix, inner = edition(v.relpath)
+    chapters = [c for c in CHAPTERS if edition(c)[0] == prefix]
     nav = v.page.evaluate(
         """() => ({
           sidebar: [...document.querySelectorAll('.bd-sidebar-primary nav a[href]')].map(a => a.href),
@@ -229,13 +242,13 @@ def check_navigation(v) -> list[str]:
         })"""
     )
     problems = []
-    if len(nav["sidebar"]) < len(CHAPTERS):
+    if len(nav["sidebar"]) < len(chapters):
         problems.append("the sidebar does not list the chapters")
-    if v.relpath != "book/intro.html" and not nav["prevnext"]:
+    if inner != "book/intro.html" and not nav["prevnext"]:
         problems.append("no previous/next links")
     problems += sorted({why for h in nav["sidebar"] + nav["prevnext"] if (why := broken_link(v.url, h))})
     listed = {Path(unquote(urlsplit(h).path)).resolve() for h in nav["sidebar"]}
-    problems += [f"{c} is missing from the sidebar" for c in CHAPTERS if (HTML / c).resolve() not in listed]
+    problems += [f"{c} is missing from the sidebar" for c in chapters if (HTML / c).resolve() not in listed]
     return problems
 
 
@@ -249,6 +262,26 @@ def check_download(v) -> list[str]:
         target = Path(unquote(urlsplit(href).path))
         if not target.exists() or not json.loads(target.read_text()).get("cells"):
             problems.append(f"{href}: not a notebook")
+    return problems
+
+
+def check_language_switch(v) -> list[str]:
+    """The header links to the same page in the other edition, if that edition has it."""
+    prefix, inner = edition(v.relpath)
+    other = "" if prefix else "ja/"
+    expected = (HTML / other / inner) if (f"{other}{inner}" in PAGES) else None
+    links = v.page.evaluate(
+        """() => [...document.querySelectorAll('a.language-switch')]
+                  .map(a => ({href: a.href, lang: a.getAttribute('hreflang')}))"""
+    )
+    if expected is None:
+        return [f"links to {links[0]['href']}, which the other edition does not have"] if links else []
+    if len(links) != 1:
+        return [f"{len(links)} language switches, expected one to {other or 'the English '}{inner}"]
+    target = Path(unquote(urlsplit(links[0]["href"]).path)).resolve()
+    problems = [] if target == expected.resolve() else [f"switch leads to {target}, not {expected}"]
+    if links[0]["lang"] != ("ja" if other else "en"):
+        problems.append(f"switch hreflang is {links[0]['lang']}")
     return problems
 
 
@@ -298,14 +331,15 @@ def test_page_works_offline(visit, relpath):
 
     hrefs = page.evaluate("() => [...document.querySelectorAll('a[href]')].map(a => a.href)")
     problems["links that do not resolve"] = sorted({w for h in hrefs if (w := broken_link(v.url, h))})
-    if relpath != "book/bibliography.html":
+    if edition(relpath)[1] != "book/bibliography.html":
         # External sources are cited ({cite}) and listed, with their links, in the bibliography.
         problems["external links outside the bibliography"] = sorted(
             {h for h in hrefs if urlsplit(h).scheme in ("http", "https")}
         )
 
-    if relpath.startswith(("book/", "notebooks/")):
+    if edition(relpath)[1].startswith(("book/", "notebooks/")):
         problems["navigation"] = check_navigation(v)
+    problems["language switch"] = check_language_switch(v)
 
     if relpath in CHAPTERS:
         problems["download"] = check_download(v)
@@ -472,8 +506,10 @@ FONT_CSS = HTML / "_static" / "noto-sans-jp" / "noto-sans-jp-400.css"
 
 
 def japanese_in_sources() -> set[str]:
-    """Every Japanese character in the book's sources: its pages, chapters and bibliography."""
-    files = [*(ROOT / "book").glob("*.md"), *(ROOT / "notebooks").glob("*.ipynb"), ROOT / "references.bib"]
+    """Every Japanese character in the book's sources: its pages, chapters, bibliography and the
+    Japanese edition's translations."""
+    files = [*(ROOT / "book").glob("*.md"), *(ROOT / "notebooks").glob("*.ipynb"), ROOT / "references.bib",
+             *(ROOT / "ja").rglob("*.yml")]
     return {c for f in files for c in JAPANESE.findall(f.read_text(encoding="utf-8"))}
 
 
@@ -638,7 +674,7 @@ def test_api_reference_documents_every_public_name(visit):
 def test_verification_report_lists_every_chapter(visit):
     v = visit("book/verification.html")
     text = v.page.inner_text("main")
-    for chapter in CHAPTERS:
+    for chapter in [c for c in CHAPTERS if not edition(c)[0]]:
         nb = json.loads((ROOT / chapter).with_suffix(".ipynb").read_text())
         title = next(
             line[2:].strip()
