@@ -73,7 +73,11 @@ _MATH_FENCE = re.compile(r"^(?P<fence>`{3,}|:{3,})[ \t]*\{math\}[^\n]*\n(?P<body
 _DISPLAY_MATH = re.compile(r"\$\$(?P<body>.+?)\$\$", re.S)
 _INLINE_MATH = re.compile(r"(?<![\\$])\$(?P<body>[^$\n]+?)\$")
 _ROLE = re.compile(r"\{[\w:.-]+\}`[^`]*`")
-_INLINE_CODE = re.compile(r"(`+).+?\1", re.S)
+_INLINE_CODE = re.compile(r"(`+)[^`\n].*?\1")
+# The fence lines of a directive whose body is prose ({exercise}, {note}, {solution-start}, ...):
+# the fence and the directive's name go, its argument (a title) and its body stay.
+_DIRECTIVE_OPEN = re.compile(r"^[ \t]*(?:`{3,}|~{3,}|:{3,})\{[\w:.-]+\}[ \t]*(?P<arg>.*)$", re.M)
+_FENCE_CLOSE = re.compile(r"^[ \t]*(?:`{3,}|~{3,}|:{3,})[ \t]*$", re.M)
 _LINK_TARGET = re.compile(r"\]\([^)]*\)")
 _LABEL = re.compile(r"^\([\w:.-]+\)=[ \t]*$", re.M)
 _OPTION = re.compile(r"^[ \t]*:[\w-]+:.*$", re.M)
@@ -94,6 +98,8 @@ def split_prose_and_math(block: str) -> tuple[str, list[str]]:
     text = _CODE_FENCE.sub(" ", text)
     text = _MATH_FENCE.sub(keep_math, text)
     text = _DISPLAY_MATH.sub(keep_math, text)
+    text = _DIRECTIVE_OPEN.sub(lambda m: m.group("arg"), text)
+    text = _FENCE_CLOSE.sub(" ", text)
     text = _ROLE.sub(" ", text)
     text = _INLINE_CODE.sub(" ", text)
     text = _INLINE_MATH.sub(keep_math, text)
@@ -244,6 +250,8 @@ def test_every_glued_key_is_shown(path):
         ("{cite}`blanchard2021accurate` and {ref}`ch-jacobian` and [x](https://a.b/1.5)", []),
         ("the chapter's 10 classes and 784 pixels, $2^{-52}$ and $e^{x_i}$", []),
         ("```python\nx = 0.123\n```\nno number here", []),
+        ("```{exercise}\n:label: ex-1\n\nShow that 0.731 is right.\n```", ["0.731"]),
+        (":::{exercise} Temperature 0.5\n:label: ex-2\n\nUse `x = 0.25`.\n:::", ["0.5"]),
     ],
 )
 def test_checker_finds_typed_numbers(text, expected):
