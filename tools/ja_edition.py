@@ -172,8 +172,9 @@ def references_in(text: str) -> list[tuple[str, str]]:
     for m in _ROLE.finditer(text):
         role, body = m.group("role"), m.group("body")
         target = re.sub(r"^.*<([^>]*)>$", r"\1", body.strip())  # {ref}`text <label>`
-        if role.startswith("glue"):
-            target = re.sub(r"^[^`:]*::", "", target).split(":")[0]
+        if role.startswith("glue"):  # key, or notebook::key (a glue from another page)
+            doc, sep, rest = target.rpartition("::")
+            target = doc + sep + rest.split(":")[0]
         found.append((role, target))
     return found
 
@@ -196,8 +197,10 @@ def english_targets(root: Path = ROOT) -> dict[str, set[str]]:
                 terms |= {ln.strip() for ln in text.splitlines() if ln and not ln[0].isspace()
                           and not ln.startswith(("```", ":::", "{", ":"))}
     bib = (root / "references.bib").read_text(encoding="utf-8")
+    glue = {p.stem: glue_keys(json.loads(p.read_text(encoding="utf-8")))
+            for p in sorted((root / "notebooks").glob("*.ipynb"))}
     return {"labels": labels, "pages": pages, "cites": {m.group("key") for m in _BIB_KEY.finditer(bib)},
-            "terms": terms}
+            "terms": terms, "glue": glue}
 
 
 def glue_keys(nb: dict) -> set[str]:
@@ -213,7 +216,8 @@ def check_references(text: str, where: str, targets: dict, glued: set[str], en_t
     problems = []
     for role, target in references_in(text):
         if role.startswith("glue"):
-            ok = target in glued
+            doc, _, key = target.rpartition("::")
+            ok = key in (targets["glue"].get(Path(doc).stem, set()) if doc else glued)
         elif role in ("ref", "numref", "eq"):
             ok = target in targets["labels"]
         elif role == "doc":
@@ -394,9 +398,10 @@ def japanese_notebook(page: str, root: Path = ROOT, ja: Path = JA) -> dict:
     nb = copy.deepcopy(units["nb"])
     texts = {c["id"]: c.get("ja") for c in tr.get("cells") or []}
     figs = {f["id"]: f for f in tr.get("figures") or []}
+    pages = set(edition_pages(root, ja))
     for cell in nb["cells"]:
         if cell["cell_type"] == "markdown" and texts.get(cell["id"]):
-            cell["source"] = texts[cell["id"]]
+            cell["source"] = inline_foreign_glue(texts[cell["id"]], page, pages, root)
         meta = cell.get("metadata", {}).get("mystnb", {})
         if cell["cell_type"] == "code" and "figure" in meta:
             entry = figs.get(cell["id"], {})
@@ -434,7 +439,36 @@ def japanese_markdown(page: str, root: Path = ROOT, ja: Path = JA) -> str:
     tr = load_translation(page, ja) or {}
     entries = {b.get("en"): b.get("ja") for b in tr.get("blocks") or []}
     blocks = [entries.get(source_hash(b)) or b for b in units["blocks"]]
-    return units["front"] + "\n\n".join(blocks) + "\n"
+    text = units["front"] + "\n\n".join(blocks) + "\n"
+    return inline_foreign_glue(text, page, set(edition_pages(root, ja)), root)
+
+
+_FOREIGN_GLUE = re.compile(r"\{glue:text\}`(?P<doc>[^`:]+)::(?P<key>[\w.-]+)(?::(?P<fmt>[^`]*))?`")
+
+
+def inline_foreign_glue(text: str, page: str, pages: set[str], root: Path = ROOT) -> str:
+    """Write out the value of a glue from a chapter that the edition does not have yet.
+
+    myst-nb resolves ``{glue:text}`../notebooks/x.ipynb::key:fmt``` only within one project;
+    while chapter x is untranslated, the value is taken from its English notebook (where it was
+    computed) and formatted as myst-nb would format it.
+    """
+    from myst_nb.core.variables import format_plain_text
+
+    def replace(m: re.Match) -> str:
+        target = (root / page).parent / m.group("doc")
+        docname = target.resolve().relative_to(root.resolve()).with_suffix("").as_posix()
+        if docname in pages:
+            return m.group(0)
+        nb = json.loads(target.read_text(encoding="utf-8"))
+        for cell in nb["cells"]:
+            for out in cell.get("outputs", []):
+                if out.get("metadata", {}).get("scrapbook", {}).get("name") == m.group("key"):
+                    plain = "".join(out["data"]["application/papermill.record/text/plain"])
+                    return format_plain_text(plain, m.group("fmt") or "")
+        return m.group(0)  # unknown key: left for the strict build to report
+
+    return _FOREIGN_GLUE.sub(replace, text)
 
 
 def japanese_config(root: Path = ROOT, ja: Path = JA) -> dict:
