@@ -40,7 +40,10 @@ _ACTIVATIONS = {
     "sigmoid": (sigmoid, sigmoid_grad),
     "identity": (identity, lambda u: np.ones_like(u)),
 }
-# The initialisation that keeps the signal's scale through each activation.
+# The default initialisation per activation. He keeps the signal's scale through ReLU layers. For
+# the sigmoid no standard choice does (Xavier assumes a tanh-like activation of slope 1 at 0; the
+# sigmoid's slope there is 1/4, so gradients shrink layer by layer: chapter 8 measures it), but
+# Xavier is the usual default, and the book shows what it does.
 _DEFAULT_INIT = {"relu": "he", "sigmoid": "xavier", "identity": "xavier"}
 
 
@@ -68,9 +71,13 @@ def xavier_init(n_in, n_out, rng):
 
     Notes
     -----
-    The variance balances the forward and backward signals of a layer whose activation is
-    roughly linear with slope 1 near 0 (tanh; the sigmoid is its scaled cousin), see Glorot &
-    Bengio (2010).
+    The variance 2 / (n_in + n_out) is Glorot & Bengio's (2010) compromise between keeping the
+    variance of the activations from layer to layer (n_in Var W = 1) and that of the
+    back-propagated gradients (n_out Var W = 1), for units in a linear regime around 0 with an
+    activation symmetric about 0 and of slope 1 there, such as tanh. The sigmoid meets neither
+    condition (slope 1/4 and mean output 1/2 at 0): with it, gradients still shrink from layer
+    to layer. Glorot & Bengio draw from a uniform distribution; this draws from a normal one of
+    the same variance.
 
     Examples
     --------
@@ -223,7 +230,8 @@ class MLP:
     activation : {"relu", "sigmoid", "identity"}, optional
         The hidden activation. The default, "relu".
     init : {"he", "xavier"} or None, optional
-        Weight initialisation. The default, None, picks He for ReLU and Xavier otherwise.
+        Weight initialisation. The default, None, picks He for ReLU and Xavier otherwise (the
+        usual choice for the sigmoid, though its derivation assumes a tanh-like activation).
     seed : int, optional
         Seed of the weights' random generator. The default, 0.
 
