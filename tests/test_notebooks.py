@@ -38,6 +38,11 @@ MIN_FONT_PT = 10
 #: Stored PNG figures are "retina": twice as many pixels as the width they are shown at, which at
 #: matplotlib's 100 px per inch is 200 dpi (softmaxlib.plotting.PNG_DPI).
 PNG_SCALE = 2
+#: The widest a figure can be shown without being scaled down: the content column of the book's
+#: theme at a 1280 px window holds an image 672 px wide (measured in Chromium; at 390 px every
+#: figure is scaled to the phone's width). A wider figure is shrunk, and its 10 pt text with it.
+#: At matplotlib's 100 px per inch this is a figure 6.72 in wide (after the tight crop).
+MAX_SHOWN_PX = 672
 
 
 def toc_files():
@@ -154,6 +159,9 @@ def problems(nb, relpath, listed):
             if not shown or pixels // PNG_SCALE != shown:
                 found.append(f"code cell {i} stores a PNG of {pixels} px shown at {shown}: "
                              "not 200 dpi (call softmaxlib.plotting.use_book_style())")
+            if shown and shown > MAX_SHOWN_PX:
+                found.append(f"code cell {i} stores a figure shown {shown} px wide: the column holds "
+                             f"{MAX_SHOWN_PX}, so it is scaled down and its text drops below 10 pt")
             if not _opaque(raw):
                 found.append(f"code cell {i} stores a PNG with a transparent background: "
                              "in dark mode its black text would vanish")
@@ -283,6 +291,10 @@ def test_checker_rejects_long_lines_small_fonts_and_blurry_figures():
     assert any("characters" in p for p in found)
     assert sum("below 10 pt" in p for p in found) == 2
     assert any("not 200 dpi" in p for p in found)
+    nb.cells[2].outputs[0].data["image/png"] = _png(1400)
+    nb.cells[2].outputs[0].metadata["image/png"]["width"] = 700
+    assert any("shown 700 px wide" in p for p in problems(nb, "notebooks/00_demo.ipynb", LISTED))
+    nb.cells[2].outputs[0].metadata["image/png"]["width"] = 640
     assert not _opaque(_rgba_png(alpha=0)) and _opaque(_rgba_png(alpha=255))
     nb.cells[0].source = "from softmaxlib import softmax"
     nb.cells[2].source = "ax.legend(fontsize=10)\nz = rng.normal(size=5)"
