@@ -184,7 +184,9 @@ def naive_double_exp_softmax(x, axis=-1):
     Returns
     -------
     q : ndarray
-        Positive values summing to 1 and ordered like ``x``. It is not shift invariant:
+        Values summing to 1, positive and ordered like ``x`` in exact arithmetic (in float64,
+        every score below -53 ln 2, about -36.7, has ``exp(x) < 2**-53``, so ``exp(exp(x))``
+        rounds to exactly 1 and their order is lost). It is not shift invariant:
         adding c to every score gives ``softmax(exp(x), temperature=exp(-c))``, so the
         same score differences give sharper probabilities the larger the scores are.
         ``exp(exp(x))`` overflows already for ``x`` above about 6.56.
