@@ -401,7 +401,7 @@ def japanese_notebook(page: str, root: Path = ROOT, ja: Path = JA) -> dict:
     pages = set(edition_pages(root, ja))
     for cell in nb["cells"]:
         if cell["cell_type"] == "markdown" and texts.get(cell["id"]):
-            cell["source"] = inline_foreign_glue(texts[cell["id"]], page, pages, root)
+            cell["source"] = join_japanese_lines(inline_foreign_glue(texts[cell["id"]], page, pages, root))
         meta = cell.get("metadata", {}).get("mystnb", {})
         if cell["cell_type"] == "code" and "figure" in meta:
             entry = figs.get(cell["id"], {})
@@ -426,7 +426,7 @@ def _swap_figure(cell: dict, name: str | None) -> None:
                    == name + FIGURE_SUFFIX), None)
     if ja_out is None:
         return
-    image = {k[len(_RECORD):]: v for k, v in ja_out["data"].items() if k.startswith(_RECORD)}
+    image = {k[len(_RECORD):]: v for k, v in ja_out["data"].items() if k.startswith(_RECORD + "image/")}
     for out in outputs:
         if out is not ja_out and "image/png" in out.get("data", {}):
             out["data"] = {**{k: v for k, v in out["data"].items() if not k.startswith("image/")}, **image}
@@ -439,8 +439,22 @@ def japanese_markdown(page: str, root: Path = ROOT, ja: Path = JA) -> str:
     tr = load_translation(page, ja) or {}
     entries = {b.get("en"): b.get("ja") for b in tr.get("blocks") or []}
     blocks = [entries.get(source_hash(b)) or b for b in units["blocks"]]
-    text = units["front"] + "\n\n".join(blocks) + "\n"
+    text = units["front"] + "\n\n".join(join_japanese_lines(b) for b in blocks) + "\n"
     return inline_foreign_glue(text, page, set(edition_pages(root, ja)), root)
+
+
+_CJK = "\u3000-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff00-\uffef"
+_CJK_BREAK = re.compile(rf"(?<=[{_CJK}])\n[ \t]*(?=[{_CJK}])")
+
+
+def join_japanese_lines(text: str) -> str:
+    """Join a paragraph's lines where one ends and the next begins with a Japanese character.
+
+    HTML shows a line break inside a paragraph as a space, which English needs and Japanese
+    does not: 「確率\nです」 would read 「確率 です」. A line that starts with markup (a list
+    marker, a heading, a table row, a fence, math) is not Japanese at its start and is kept.
+    """
+    return _CJK_BREAK.sub("", text)
 
 
 _FOREIGN_GLUE = re.compile(r"\{glue:text\}`(?P<doc>[^`:]+)::(?P<key>[\w.-]+)(?::(?P<fmt>[^`]*))?`")
