@@ -44,6 +44,8 @@ import yaml
 ROOT = Path(__file__).resolve().parents[1]
 JA = ROOT / "ja"
 LANGUAGE = "ja"
+#: The label of a collapsed check cell (tools/mark_checks.py) in the Japanese edition.
+CHECK_PROMPTS = {"code_prompt_show": "確認", "code_prompt_hide": "確認を閉じる"}
 #: Where figures glue their Japanese drawing: the English figure's name plus this suffix.
 FIGURE_SUFFIX = "__ja"
 
@@ -145,7 +147,14 @@ def load_translation(page: str, ja: Path = JA) -> dict | None:
     path = translation_path(page, ja)
     if not path.exists():
         return None
-    return yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    # An id or hash of digits only would read as a number if a hand edit dropped its quotes.
+    for key in ("cells", "figures", "blocks"):
+        for entry in data.get(key) or []:
+            for field in ("id", "en"):
+                if field in entry and entry[field] is not None:
+                    entry[field] = str(entry[field])
+    return data
 
 
 # --------------------------------------------------------------------------------------------
@@ -166,9 +175,38 @@ def labels_in(text: str) -> set[str]:
     )
 
 
+def without_code_spans(text: str) -> str:
+    """``text`` with its Markdown code spans blanked out and its roles (``{role}`...` ``) kept."""
+    out, i, n = [], 0, len(text)
+    while i < n:
+        if text[i] != "`":
+            out.append(text[i])
+            i += 1
+            continue
+        run = len(text[i:]) - len(text[i:].lstrip("`"))
+        if i > 0 and text[i - 1] == "}" and run == 1:  # a role's content: keep it
+            end = text.find("`", i + 1)
+            end = n - 1 if end < 0 else end
+            out.append(text[i : end + 1])
+            i = end + 1
+            continue
+        close = re.compile(rf"(?<!`)`{{{run}}}(?!`)").search(text, i + run)
+        if close is None:  # an unmatched run of backticks is literal text
+            out.append(text[i : i + run])
+            i += run
+            continue
+        out.append(" ")
+        i = close.end()
+    return "".join(out)
+
+
 def references_in(text: str) -> list[tuple[str, str]]:
-    """(role, target) of every cross-reference, citation, term and glue role in ``text``."""
+    """(role, target) of every cross-reference, citation, term and glue role in ``text``.
+
+    A role written inside a code span (``` ``{cite}`key` `` ```) is an example, not a reference.
+    """
     found = []
+    text = without_code_spans(text)
     for m in _ROLE.finditer(text):
         role, body = m.group("role"), m.group("body")
         target = re.sub(r"^.*<([^>]*)>$", r"\1", body.strip())  # {ref}`text <label>`
@@ -352,8 +390,8 @@ def dump_translation(tr: dict, units: dict, root: Path = ROOT) -> str:
         out.append("cells:\n")
         for entry in tr["cells"]:
             out.append(_comment(english.get(entry["id"], "(no longer in the English notebook)"), ""))
-            out.append(_field("id", entry["id"], "- ")[0:0] + f"- id: {entry['id']}\n")
-            out.append(_field("en", entry["en"], "  "))
+            out.append(f"- id: '{entry['id']}'\n")
+            out.append(f"  en: '{entry['en']}'\n")
             out.append(_field("ja", entry.get("ja") or "", "  "))
         figures = {f["id"]: f for f in units["figures"]}
         out.append("figures:" + (" []\n" if not tr["figures"] else "\n"))
@@ -361,8 +399,8 @@ def dump_translation(tr: dict, units: dict, root: Path = ROOT) -> str:
             fig = figures.get(entry["id"])
             eng = f"caption: {fig['caption']}\nalt: {fig['alt']}" if fig else "(no longer a figure)"
             out.append(_comment(eng, ""))
-            out.append(f"- id: {entry['id']}\n")
-            out.append(_field("en", entry["en"], "  "))
+            out.append(f"- id: '{entry['id']}'\n")
+            out.append(f"  en: '{entry['en']}'\n")
             out.append(_field("caption", entry.get("caption") or "", "  "))
             out.append(_field("alt", entry.get("alt") or "", "  "))
     else:
@@ -370,7 +408,7 @@ def dump_translation(tr: dict, units: dict, root: Path = ROOT) -> str:
         out.append("blocks:\n")
         for entry in tr["blocks"]:
             out.append(_comment(english.get(entry["en"], "(no longer on the English page)"), ""))
-            out.append(f"- en: {entry['en']}\n")
+            out.append(f"- en: '{entry['en']}'\n")
             out.append(_field("ja", entry.get("ja") or "", "  "))
     return "".join(out)
 
@@ -403,6 +441,8 @@ def japanese_notebook(page: str, root: Path = ROOT, ja: Path = JA) -> dict:
         if cell["cell_type"] == "markdown" and texts.get(cell["id"]):
             cell["source"] = join_japanese_lines(inline_foreign_glue(texts[cell["id"]], page, pages, root))
         meta = cell.get("metadata", {}).get("mystnb", {})
+        if cell["cell_type"] == "code" and "code_prompt_show" in meta:  # a check cell
+            meta.update(CHECK_PROMPTS)
         if cell["cell_type"] == "code" and "figure" in meta:
             entry = figs.get(cell["id"], {})
             if entry.get("caption"):
@@ -444,17 +484,32 @@ def japanese_markdown(page: str, root: Path = ROOT, ja: Path = JA) -> str:
 
 
 _CJK = "\u3000-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff00-\uffef"
-_CJK_BREAK = re.compile(rf"(?<=[{_CJK}])\n[ \t]*(?=[{_CJK}])")
+_CJK_END = re.compile(rf"[{_CJK}]$")
+_CJK_START = re.compile(rf"^[ \t]*[{_CJK}]")
+_CONTENT_INDENT = re.compile(r"^[ \t]*(?:(?:[-*+]|\d+[.)])[ \t]+)?")
 
 
 def join_japanese_lines(text: str) -> str:
     """Join a paragraph's lines where one ends and the next begins with a Japanese character.
 
     HTML shows a line break inside a paragraph as a space, which English needs and Japanese
-    does not: 「確率\nです」 would read 「確率 です」. A line that starts with markup (a list
-    marker, a heading, a table row, a fence, math) is not Japanese at its start and is kept.
+    does not: 「確率\nです」 would read 「確率 です」. Lines are joined only when the next one
+    continues the same paragraph: it starts where the text of the previous one starts (so a
+    glossary term's Japanese name and its indented definition stay apart, while a list item's
+    continuation joins its item). A line that starts with markup (a list marker, a heading, a
+    table row, a fence, math) does not start with a Japanese character and is kept.
     """
-    return _CJK_BREAK.sub("", text)
+    lines = text.split("\n")
+    out = [lines[0]] if lines else []
+    indent = len(_CONTENT_INDENT.match(lines[0]).group(0)) if lines else 0
+    for line in lines[1:]:
+        own = len(line) - len(line.lstrip(" \t"))
+        if _CJK_END.search(out[-1]) and _CJK_START.match(line) and own == indent:
+            out[-1] += line.lstrip(" \t")
+            continue
+        out.append(line)
+        indent = len(_CONTENT_INDENT.match(line).group(0))
+    return "\n".join(out)
 
 
 _FOREIGN_GLUE = re.compile(r"\{glue:text\}`(?P<doc>[^`:]+)::(?P<key>[\w.-]+)(?::(?P<fmt>[^`]*))?`")
