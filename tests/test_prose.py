@@ -53,6 +53,13 @@ def read_page(path: Path) -> tuple[list[str], dict]:
     if path.suffix == ".ipynb":
         nb = json.loads(path.read_text(encoding="utf-8"))
         blocks = ["".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "markdown"]
+        # Figure captions are prose too (and cannot hold a glue role: myst-nb renders them
+        # before the page's glue is known), so a number in one must be chosen, not computed.
+        blocks += [
+            c["metadata"]["mystnb"]["figure"].get("caption", "")
+            for c in nb["cells"]
+            if "figure" in c.get("metadata", {}).get("mystnb", {})
+        ]
         allowed = nb["metadata"].get("softmax_book", {}).get("prose_numbers", {})
         return blocks, allowed
     text = path.read_text(encoding="utf-8")
