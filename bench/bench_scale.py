@@ -11,7 +11,7 @@ array, row-wise (axis=-1), in float32 and float64, it reports
   input distribution is in bench_softmax.py);
 * the peak extra memory of one call, measured with tracemalloc, in units of the output's
   size (target for the fused kernel: at most 1, the output itself). numba's own allocations
-  (one float64 and one int64 scratch row per thread) bypass Python's allocator, so
+  (one float64 scratch row per thread) bypass Python's allocator, so
   tracemalloc cannot see them; they are counted analytically and printed beside it;
 * the largest difference from softmaxlib's numpy version, in eps, to show that the speed
   was not bought with accuracy.
@@ -191,9 +191,9 @@ def main(argv=None):
         del x
     numba.set_num_threads(threads)
 
-    scratch = threads * (16 * SHAPE[1] + 8 * (-(-SHAPE[1] // 16)))  # rows + sums of 16-term blocks
+    scratch = threads * (8 * SHAPE[1] + 8 * (-(-SHAPE[1] // 16)))  # rows + sums of 16-term blocks
     print(
-        f"\nnumba scratch, not seen by tracemalloc: {threads} threads x (float64 + int64 row"
+        f"\nnumba scratch, not seen by tracemalloc: {threads} threads x (float64 row"
         f" + block sums) = {scratch / 1024:.0f} KiB = {scratch / (4 * SHAPE[0] * SHAPE[1]):.4f}"
         " float32 outputs"
     )

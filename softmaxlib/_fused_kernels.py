@@ -10,9 +10,8 @@ How the kernels are made fast without giving up accuracy:
 
 * Rows are split into contiguous blocks, several per thread, handed out one at a time
   (``prange`` with a chunk size of 1), so a thread that the OS delays does not hold up the
-  others. Each block owns two scratch rows (float64 and int64, about 16 n bytes) that stay in
-  cache. Small inputs skip the threads: :mod:`softmaxlib.fused` calls the block function
-  directly.
+  others. Each block owns one float64 scratch row (8 n bytes) that stays in cache. Small
+  inputs skip the threads: :mod:`softmaxlib.fused` calls the block function directly.
 * The maximum, its first index and the non-finite checks are integer reductions over the
   bits of the row (``xi``, an integer view of ``x`` made by the caller): for IEEE floats,
   ``b ^ ((b >> (w - 1)) & (2**(w - 1) - 1))`` orders the bit patterns ``b`` like the
@@ -20,7 +19,9 @@ How the kernels are made fast without giving up accuracy:
 * ``exp`` is evaluated in a loop LLVM vectorises: Cody-Waite reduction ``r = k ln2 + y`` with
   |y| <= ln2/2, a Taylor polynomial (degree 13 for float64 output, truncation error below
   4e-18; degree 9 for float32 output, below 7e-12) and the factor 2**k assembled from its
-  bits. Its error is below 1 ulp of float64, as for libm. Arguments below -746 give exactly 0
+  bits as an integer and reinterpreted as a float in a register (``_as_float``, an LLVM
+  bitcast), so each term is stored once, already scaled, and the sum and the output read 8
+  bytes per entry instead of 16. Its error is below 1 ulp of float64, as for libm. Arguments below -746 give exactly 0
   (as libm's ``exp`` does) and those in [-746, -708), whose results are subnormal, are split
   into two normal factors whose product rounds once: nothing leaves the vectorised loop, so
   masked (-inf) entries and widely spread rows cost nothing extra.
@@ -45,7 +46,9 @@ How the kernels are made fast without giving up accuracy:
 """
 
 import numpy as np
-from numba import njit, prange
+from llvmlite import ir
+from numba import njit, prange, types
+from numba.extending import intrinsic
 
 _LOG2E = 1.4426950408889634
 _LN2_HI = 6.93147180369123816490e-01  # ln 2 to 32 bits: k * _LN2_HI is exact for |k| < 2**20
@@ -54,6 +57,18 @@ _R_MIN = -708.0  # below this, exp(r) is subnormal and the 2**k trick does not a
 _R_ZERO = -746.0  # below this, exp(r) rounds to 0 (exp(-745.14) is half the smallest subnormal)
 _TWO_M64 = 2.0**-64
 _BLOCK = 16  # terms per vectorised block sum: few enough that any order of it is accurate
+
+
+@intrinsic
+def _as_float(typingctx, bits):
+    """The float64 whose bit pattern is the int64 ``bits`` (one register move, vectorised)."""
+    if bits != types.int64:
+        return None
+
+    def codegen(context, builder, signature, args):
+        return builder.bitcast(args[0], ir.DoubleType())
+
+    return types.float64(types.int64), codegen
 
 
 @njit(cache=True, inline="always", error_model="numpy")
@@ -126,12 +141,12 @@ def _shift_error(x, m, r):
 
 
 @njit(cache=True, inline="always", error_model="numpy")
-def _exp_parts(xr, m, t, buf, bits, w):
-    """Split exp((x_i - m) / t) = buf[i] * 2**k_i, storing the bits of 2**k_i in ``bits``.
+def _exp_terms(xr, m, t, buf, w):
+    """Store exp((x_i - m) / t) in ``buf`` (float64), for the finite maximum ``m`` of the row.
 
-    ``m`` is the finite maximum and ``t`` the temperature; x_i may be -inf. The product of the
-    two factors is a scaling by a power of two, exact in the normal range. For float64 scores
-    (``w == 64``) each term carries the TwoSum correction of its shift.
+    x_i may be -inf. The polynomial's value is scaled by 2**k, whose bits are assembled as an
+    integer and reinterpreted in a register: the scaling is exact in the normal range. For
+    float64 scores (``w == 64``) each term carries the TwoSum correction of its shift.
     """
     n = xr.shape[0]
     for i in range(n):
@@ -152,8 +167,8 @@ def _exp_parts(xr, m, t, buf, bits, w):
         sub = r < _R_MIN
         p = p * (_TWO_M64 if sub else 1.0)
         kb = np.int64(k) + (64 if sub else 0)
-        buf[i] = p if r >= _R_ZERO else 0.0  # below -746 (and for -inf) exp is exactly 0
-        bits[i] = (kb + 1023) << 52  # the bits of 2.0**kb
+        term = p * _as_float((kb + 1023) << 52)  # p 2**kb, rounded once (subnormal) or exact
+        buf[i] = term if r >= _R_ZERO else 0.0  # below -746 (and for -inf) exp is exactly 0
 
 
 @njit(cache=True, inline="always", error_model="numpy")
@@ -165,8 +180,8 @@ def _two_sum(s, c, v):
 
 
 @njit(cache=True, fastmath={"reassoc", "contract"}, error_model="numpy")
-def _block_sums(buf, scale, sums):
-    """Store the sum of buf * scale over each block of 16 terms in ``sums`` (vectorised).
+def _block_sums(buf, sums):
+    """Store the sum of ``buf`` over each block of 16 terms in ``sums`` (vectorised).
 
     ``reassoc`` lets LLVM add a block's 16 terms in any order it likes, which is what lets it
     vectorise; whatever the order, 15 roundings of at most u each bound the error of a block
@@ -178,24 +193,24 @@ def _block_sums(buf, scale, sums):
         lo = b * _BLOCK
         s = 0.0
         for j in range(_BLOCK):  # a fixed trip count: unrolled and vectorised completely
-            s += buf[lo + j] * scale[lo + j]
+            s += buf[lo + j]
         sums[b] = s
     if full < sums.shape[0]:
         s = 0.0
         for i in range(full * _BLOCK, n):
-            s += buf[i] * scale[i]
+            s += buf[i]
         sums[full] = s
 
 
 @njit(cache=True, inline="always", error_model="numpy")
-def _sum(buf, scale, sums):
-    """Sum buf * scale: blocks of 16 (vectorised), the block sums with compensation (Sum2).
+def _sum(buf, sums):
+    """Sum ``buf``: blocks of 16 (vectorised), the block sums with compensation (Sum2).
 
     The error is at most 15 u (inside the blocks, any order) + u (Sum2 across them) of the
     sum, plus O(n^2 u^2): about 8 eps for every row length and every CPU. Sum2 keeps two
     chains (even and odd blocks) so that their additions overlap.
     """
-    _block_sums(buf, scale, sums)
+    _block_sums(buf, sums)
     s0 = c0 = s1 = c1 = 0.0
     nb = sums.shape[0]
     for j in range(0, nb - 1, 2):
@@ -223,7 +238,6 @@ def softmax_block(x, xi, out, t, w, kninf, start, stop):
     """
     n = x.shape[1]
     buf = np.empty(n, dtype=np.float64)
-    bits = np.empty(n, dtype=np.int64)
     sums = np.empty((n + _BLOCK - 1) // _BLOCK, dtype=np.float64)
     for r in range(start, stop):
         xr = x[r]
@@ -238,20 +252,19 @@ def softmax_block(x, xi, out, t, w, kninf, start, stop):
             for i in range(n):
                 outr[i] = share if xr[i] == np.inf else 0.0
         else:
-            _exp_parts(xr, m, t, buf, bits, w)
-            scale = bits.view(np.float64)
+            _exp_terms(xr, m, t, buf, w)
             buf[k] = 0.0  # leave the maximum's own term out of s ...
-            d = 1.0 + _sum(buf, scale, sums)
+            d = 1.0 + _sum(buf, sums)
             buf[k] = 1.0  # ... it is exp(0) = 1 exactly
             if w == 64:
                 for i in range(n):
-                    outr[i] = (buf[i] * scale[i]) / d
+                    outr[i] = buf[i] / d
             else:
                 # Rounded to float32 afterwards, the reciprocal's extra float64 rounding is
                 # invisible, and a multiplication is far cheaper than a division.
                 inv = 1.0 / d
                 for i in range(n):
-                    outr[i] = (buf[i] * scale[i]) * inv
+                    outr[i] = buf[i] * inv
 
 
 @njit(cache=True, error_model="numpy", fastmath={"contract"})
@@ -259,7 +272,6 @@ def log_softmax_block(x, xi, out, t, w, kninf, start, stop):
     """Log-softmax of rows ``start:stop`` of ``x`` into ``out`` (as :func:`softmax_block`)."""
     n = x.shape[1]
     buf = np.empty(n, dtype=np.float64)
-    bits = np.empty(n, dtype=np.int64)
     sums = np.empty((n + _BLOCK - 1) // _BLOCK, dtype=np.float64)
     for r in range(start, stop):
         xr = x[r]
@@ -272,10 +284,9 @@ def log_softmax_block(x, xi, out, t, w, kninf, start, stop):
             for i in range(n):
                 outr[i] = top if xr[i] == np.inf else -np.inf
         else:
-            _exp_parts(xr, m, t, buf, bits, w)
-            scale = bits.view(np.float64)
+            _exp_terms(xr, m, t, buf, w)
             buf[k] = 0.0
-            s = _sum(buf, scale, sums)
+            s = _sum(buf, sums)
             lse = np.log1p(s)
             for i in range(n):
                 outr[i] = _shifted(xr, i, m, t) - lse

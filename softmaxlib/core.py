@@ -19,16 +19,19 @@ accurate when ``s`` is tiny. In detail:
   before the log and a dominant entry keeps its tiny log-probability;
 * in float64, ``x_i - x_k`` is rounded, and ``exp`` turns an absolute error ``delta`` of its
   argument into a relative error ``delta`` of its value (65 eps on N(0, 30) rows). For
-  softmax, in rows spread wider than 2, the rounding error of every difference is recovered
-  exactly with Knuth's TwoSum and fed back as ``exp(d + err) = exp(d) (1 + err)``, so every
-  probability is accurate to a few ulps however far apart the entries are; narrower rows
-  lose at most 1 eps to it and skip the work. log_softmax and logsumexp need the correction
+  softmax, in rows spread 2 or wider, the rounding error of every difference is recovered
+  exactly (Dekker's Fast2Sum, 2 operations, in rows whose maximum dominates every entry in
+  exponent; Knuth's TwoSum, 5, in the others) and fed back as
+  ``exp(d + err) = exp(d) (1 + err)``, so every probability is accurate to a few ulps however
+  far apart the entries are; narrower rows lose at most half an eps to it and skip the work. log_softmax and logsumexp need the correction
   only in dominated rows (s < 1): elsewhere ``log1p(s) >= log 2`` and the roundings move it
   by at most ``u log(n)``. (float16 and float32 differences are exact in float64.) Complex
   input gets the same correction;
-* ``exp``'s argument is clamped at -700 wherever a smaller term cannot show (sums, and
-  float16/float32 output): numpy's SIMD ``exp`` takes a slow path for arguments that
-  underflow, which masked (-inf) entries and widely spread rows are full of.
+* ``exp``'s argument is clamped at -700 in blocks that reach below it: numpy's SIMD ``exp``
+  takes a slow path (ten times slower) for arguments that underflow, which masked (-inf)
+  entries and widely spread rows are full of. A clamped term cannot show in a sum or in
+  float16/float32 output; float64 softmax output gets those terms back exactly (0 below
+  e^-746, and the rare ones in between recomputed one by one).
 
 softmax and log_softmax of float16/float32 input at temperature 1 skip the shift where
 float64's range allows: with ``S' = sum(exp(x))`` finite and at least e^-580, they return
@@ -38,7 +41,9 @@ only where ``log(S') - max(x) >= 2**-10``; rows with a more dominant entry, and 
 range (overflow, underflow, NaN, infinities, masked out), take the shifted path.
 
 Rows are processed in cache-sized blocks, in place where possible, so that the peak extra
-memory stays near one output and float32 input is upcast one block at a time.
+memory stays near one output and float32 input is upcast one block at a time. The blocks
+run with numpy's ufunc buffer lowered to 1024 elements (see _SmallBuffers), so that a row
+constant such as ``m[:, None]`` is read in place rather than copied into the buffer.
 """
 
 import numpy as np
@@ -54,8 +59,9 @@ _BLOCK_ELEMENTS = 1 << 16
 #: makes fewer passes per block, so larger blocks keep the numpy calls' overhead small.
 _NARROW_BLOCK_ELEMENTS = 1 << 17
 
-#: float64 rows whose shifted scores x - max reach below -_SHIFT_SPREAD get the TwoSum
-#: correction of every shift; in the others the rounding of x - max costs at most 1 eps.
+#: float64 rows whose shifted scores x - max reach -_SHIFT_SPREAD (times the largest power
+#: of two up to T) get the TwoSum correction of every shift; in the others the rounding of
+#: x - max costs at most u (half an eps).
 _SHIFT_SPREAD = 2.0
 
 #: A cap on the TwoSum correction: |err| <= 2**-53 * 700 < 2**-43 wherever it matters.
@@ -167,6 +173,48 @@ def _twosum_error(x, m, d, out=None, tmp=None):
     return np.subtract(ap, bp, out=ap)
 
 
+def _shift_error(x, m, d, lo, out, rows=None, floor=None, hint=None):
+    """The rounding error ``err`` of ``d = fl(x - m)`` in each row of a block, into ``out``.
+
+    ``x`` and ``d`` are (R, n), ``m`` the finite row maxima and ``lo`` the row minima of ``d``;
+    ``rows`` (a boolean (R,) mask, or None for all) says which rows are wanted (the others
+    hold garbage). With ``floor`` (a block of the clamp value F), ``err`` is that of
+    ``max(d, F)`` instead: exact where ``d >= F`` and, where ``d < F - 1`` or ``x = -inf``,
+    at most -1 or NaN, which the caller's ``fmax(err, -1)`` turns into a factor 1 + err = 0.
+    ``hint`` False promises that no entry has ``_EXP_ZERO <= d <= -2**e - m`` (see below).
+    """
+    nb = x.shape[0]
+    src = d
+    if floor is not None:
+        src = np.maximum(d, floor[:nb], out=out)
+    # Dekker's Fast2Sum, 2 passes instead of TwoSum's 5: z = fl(d + m), err = x - z is exact
+    # when the exponent of m is at least that of x, i.e. when m > 0 and |x| < P = 2**(e_m + 1).
+    np.add(src, m[:, None], out=out)
+    np.subtract(x, out, out=out)
+    P = np.ldexp(1.0, np.frexp(m)[1])  # m = f 2**e with 1/2 <= f < 1: P = 2**e > m
+    thr = -P - m  # x <= -P implies d = fl(x - m) <= fl(-P - m): rows with lo > thr are safe
+    slow = m <= 0
+    maybe = ~slow & (lo <= thr)
+    if rows is not None:
+        slow &= rows
+        maybe &= rows
+    if maybe.any() and floor is not None and hint is not None and not hint:
+        maybe[:] = False  # the caller found no finite x - m in [-746, thr] (masked rows)
+    if maybe.any():
+        sel = np.flatnonzero(maybe)
+        sub = slice(None) if sel.size == nb else sel  # masked rows: every row, no copy
+        dd = d[sub]
+        hit = dd <= thr[sub, None]
+        if floor is not None:
+            hit &= dd >= floor[0, 0]  # clamped entries do not count
+        slow[sel[hit.any(axis=1)]] = True
+    if slow.any():
+        r = np.flatnonzero(slow)  # the rare rows Fast2Sum cannot do: TwoSum
+        dr = d[r] if floor is None else np.maximum(d[r], floor[0, 0])
+        out[r] = _twosum_error(x[r], m[r, None], dr)
+    return out
+
+
 def _unclamped_others(x, m, k, temperature, compensate):
     """The sum of exp((x - m) / T) over each row of ``x`` but its entry ``k``, unclamped."""
     x = x.astype(np.float64)
@@ -176,6 +224,21 @@ def _unclamped_others(x, m, k, temperature, compensate):
     e += e * (err / temperature)
     e[np.arange(len(k)), k] = 0.0
     return e.sum(axis=1)
+
+
+class _SmallBuffers:
+    """Lower numpy's ufunc buffer size to 1024 elements while a kernel runs (restored after).
+
+    numpy 2.x copies a row-constant operand (shape (R, 1)) into its buffer whenever the rows
+    are shorter than the buffer (8192 elements by default): x - m[:, None] on rows of 4096 then
+    takes 2.5 times as long as with a buffer shorter than the rows, which it reads in place.
+    """
+
+    def __enter__(self):
+        self.old = np.setbufsize(1024)
+
+    def __exit__(self, *exc):
+        np.setbufsize(self.old)
 
 
 def _real_rows(rows, kind, *, out_dtype, temperature=1.0, compensate=False):
@@ -190,27 +253,41 @@ def _real_rows(rows, kind, *, out_dtype, temperature=1.0, compensate=False):
     The maximal term, exactly 1, is kept out of the sum: ``s`` sums the others, the total is
     ``1 + s`` and ``L = log1p(s)``, accurate however much one entry dominates. With
     ``compensate`` (float64), rows whose shifted values reach below ``-_SHIFT_SPREAD`` get
-    the TwoSum correction of every shift.
+    the TwoSum correction of every shift (softmax), or of the dominated rows' sums (the others).
     """
+    with _SmallBuffers():
+        return _real_blocks(rows, kind, out_dtype, temperature, compensate)
+
+
+def _real_blocks(rows, kind, out_dtype, temperature, compensate):
     n_rows, n = rows.shape
     wdt = working_dtype(rows.dtype)
-    upcast = rows.dtype != wdt
     narrow_out = np.dtype(out_dtype) != wdt
     step = max(1, _BLOCK_ELEMENTS // n)
     first = min(n_rows, step)
     out = None if kind == "lse" else np.empty((n_rows, n), dtype=out_dtype)
     inplace = out is not None and out.dtype == wdt
     d_scratch = None if inplace else np.empty((first, n), dtype=wdt)
-    e_scratch = None if kind == "softmax" and inplace else np.empty((first, n), dtype=wdt)
+    # softmax exponentiates d in place; log_softmax keeps d for its result.
+    e_scratch = None if kind == "softmax" else np.empty((first, n), dtype=wdt)
     m_all = np.empty(n_rows, dtype=wdt)
     L_all = None if kind == "softmax" else np.empty(n_rows, dtype=wdt)
     err_scratch = np.empty((first, n), dtype=wdt) if compensate else None
-    tmp_scratch = np.empty((first, n), dtype=wdt) if compensate else None
-    # Clamping exp's argument costs nothing in accuracy where only sums are kept, or where the
-    # output is float16/32: a term below e^-700 is below e^-700 of the total (which is at
-    # least 1), so it rounds away. numpy's SIMD exp takes a slow scalar path for arguments
-    # that underflow (masked -inf entries, widely spread rows): clamped, every call is fast.
-    clamp = kind != "softmax" or narrow_out
+    consts = {}
+
+    def const(value):
+        # np.maximum and np.fmax take 2.5 times as long against a scalar as against an array.
+        if value not in consts:
+            consts[value] = np.full((first, n), value, dtype=wdt)
+        return consts[value]
+
+    # float64 softmax output shows every term, however small: clamped terms (below e^-700) are
+    # put back exactly (the "band" below). Elsewhere a term below e^-700 is below e^-700 of the
+    # total (which is at least 1): it rounds away in sums and in float16/32 output.
+    exact_small = kind == "softmax" and not narrow_out
+    # Rows with every |x - m| < spread are left uncorrected: the rounding of x - m is then at
+    # most 2**-54 spread, which exp turns into 2**-54 spread / T <= u of the term.
+    spread = _SHIFT_SPREAD * 2.0 ** np.floor(np.log2(temperature))
 
     for r0 in range(0, n_rows, step):
         r1 = min(n_rows, r0 + step)
@@ -220,71 +297,106 @@ def _real_rows(rows, kind, *, out_dtype, temperature=1.0, compensate=False):
         d = out[r0:r1] if inplace else d_scratch[:nb]
         k = np.argmax(xb, axis=1)  # the first maximum (or the first NaN)
         m = xb[ar, k].astype(wdt)
+        m_all[r0:r1] = m
         bad = ~np.isfinite(m)
-        m_shift = np.where(bad, 0.0, m) if bad.any() else m
-        if upcast:
-            d[...] = xb  # exact; the difference below is then exact too
-            np.subtract(d, m_shift[:, None], out=d)
-        else:
-            np.subtract(xb, m_shift[:, None], out=d)
+        any_bad = bad.any()
+        m_shift = np.where(bad, 0.0, m) if any_bad else m
+        # float16/32 input: cast on the fly; the difference is then exact in float64.
+        np.subtract(xb, m_shift[:, None], out=d, dtype=wdt)
+        lo = np.min(xb, axis=1).astype(wdt) - m_shift  # min(d): fl(x - m) is monotonic in x
+        if any_bad:
+            # Rows repaired later: zeros keep exp off its slow path (an all -inf row, say).
+            d[bad] = 0.0
+            lo[bad] = 0.0
+        # numpy's SIMD exp takes a slow scalar path (ten times slower) for arguments that
+        # underflow (masked -inf entries, widely spread rows): such blocks are clamped at
+        # _EXP_FLOOR, and whatever the clamp changes is put back or cannot show (see above).
+        clamp = bool((lo < _EXP_FLOOR * temperature).any())
         err = None
-        if compensate:
+        if compensate and kind == "softmax":
             # Only rows spread wider than _SHIFT_SPREAD need the correction: elsewhere the
             # rounding of x - m costs at most _SHIFT_SPREAD / 2 eps. log_softmax and lse need
             # it only in dominated rows (below), where s is small and log1p(s) as accurate as s.
-            lo = np.min(d, axis=1)
-            wide = lo < -_SHIFT_SPREAD * temperature
-            lo_inf = lo == -np.inf  # masked entries: TwoSum gives NaN there
-            fix = np.flatnonzero(wide) if kind == "softmax" else np.empty(0, dtype=np.intp)
-            if fix.size:
-                sel = slice(None) if fix.size == nb else fix  # whole blocks without copies
-                err = _twosum_error(xb[sel], m_shift[sel, None], d[sel],
-                                    err_scratch[: fix.size], tmp_scratch[: fix.size])
-                if temperature != 1.0:
-                    err /= temperature
-                if clamp or lo_inf[sel].any():
-                    # |err| <= 2**-53 * 700 wherever exp(d) is above the clamp; larger ones
-                    # belong to terms that are 0 or clamped away, and x = -inf gives NaN:
-                    # fmax/fmin cap both. (Without -inf or a clamp, a large err multiplies an
-                    # exp(d) that is 0 or tiny, and the product is 0 or negligible.)
-                    np.fmin(np.fmax(err, -_ERR_CAP, out=err), _ERR_CAP, out=err)
+            wide = lo <= -spread
+            if wide.any():
+                # With a clamp, err is that of max(d, (F - 1) T): exact above, and
+                # fmax(err, -1) = -1 below F - 2, where exp(F) (1 + err) must give 0.
+                floor = const((_EXP_FLOOR - 1.0) * temperature) if clamp else None
+                hint = None
+                if clamp and exact_small:
+                    # One look for both rare cases of masked rows: a finite entry whose term
+                    # is in the band below, or one Fast2Sum cannot take (x <= -2**e).
+                    top = np.maximum(-np.ldexp(1.0, np.frexp(m_shift)[1]) - m_shift,
+                                     _EXP_FLOOR * temperature)
+                    hint = d <= top[:, None]
+                    hint &= d >= _EXP_ZERO * temperature
+                    hint = bool(hint.any())
+                err = _shift_error(xb, m_shift, d, lo, err_scratch[:nb], wide, floor, hint)
+                if not wide.all():
+                    err[~wide] = 0.0  # narrow rows are left uncorrected: exp(d) (1 + 0)
         if temperature != 1.0:
             # (x - m) / T rather than x/T - m/T: the shift stays exact-friendly.
             np.divide(d, temperature, out=d)
-        e = d if kind == "softmax" and inplace else e_scratch[:nb]
+            if err is not None:
+                np.divide(err, temperature, out=err)
+        e = d if kind == "softmax" else e_scratch[:nb]
+        band = None
         if clamp:
-            np.maximum(d, _EXP_FLOOR, out=e)
+            if exact_small and (err is None or hint):
+                # Terms in [e^-746, e^-700): subnormal or just above, rare (a row spread over
+                # 700): recomputed one by one below. Under e^-746 (and -inf) they are 0.
+                band = d < _EXP_FLOOR
+                band &= d >= _EXP_ZERO
+                band = np.nonzero(band) if band.any() else None
+            if err is not None:
+                np.fmax(err, const(-1.0)[:nb], out=err)  # NaN (x = -inf) too
+            np.maximum(d, const(_EXP_FLOOR)[:nb], out=e)
             np.exp(e, out=e)
         else:
             np.exp(d, out=e)
-        m_all[r0:r1] = m
         if err is not None:
-            es = e[sel] if fix.size < nb else e
             # exp(d + err) = exp(d) (1 + err), to first order (err is below 2**-53 |d|).
-            np.multiply(es, err, out=err)
-            np.add(es, err, out=es)
-            if fix.size < nb:
-                e[fix] = es
+            np.multiply(e, err, out=err)
+            np.add(e, err, out=e)
+        if band is not None:
+            br, bc = band
+            xi, mi = xb[br, bc].astype(wdt), m_shift[br]
+            di = xi - mi
+            ei = np.exp(di / temperature)
+            if compensate:
+                erri = _twosum_error(xi, mi, di) / temperature
+                ei += ei * erri
+            e[br, bc] = ei
         e[ar, k] = 0.0  # the maximal term, exactly 1, is kept out of s
         s = e.sum(axis=1)
         if kind == "softmax":
             e[ar, k] = 1.0
-            np.divide(e, (1.0 + s)[:, None], out=out[r0:r1])
+            if narrow_out:
+                # float16/32: the reciprocal's extra rounding is 2**-53, invisible after the
+                # final rounding, and a multiplication is cheaper than a division.
+                np.multiply(e, (1.0 / (1.0 + s))[:, None], out=out[r0:r1], casting="same_kind")
+            else:
+                # float64: the reciprocal's rounding (u) fits the bound because every term
+                # is within 1.5 eps, not the 2 it allows (tests/strategies.py, softmax_bound).
+                np.multiply(e, (1.0 / (1.0 + s))[:, None], out=out[r0:r1])
             continue
-        if compensate and kind != "softmax":
+        if compensate:
             # Rows with s >= 1 need no correction: there log1p(s) >= log 2, and the shifts'
             # roundings move it by at most u * E_p[max - x] <= u * log(n) (the entropy bound).
-            dom = np.flatnonzero(wide & (s < 1.0) & ~bad)
-            if dom.size:
-                sel = slice(None) if dom.size == nb else dom
-                xs, ms = xb[sel], m_shift[sel, None]
-                ds = d[sel] if temperature == 1.0 else xs - ms  # fl(x - m), undivided
-                err = _twosum_error(xs, ms, ds, err_scratch[: dom.size], tmp_scratch[: dom.size])
+            dom = (lo <= -spread) & (s < 1.0) & ~bad
+            if dom.any():
+                idx = np.flatnonzero(dom)
+                sel = slice(None) if idx.size == nb else idx
+                xs, ms = xb[sel], m_shift[sel]
+                ds = d[sel] if temperature == 1.0 else xs - ms[:, None]  # fl(x - m), undivided
+                floor = const((_EXP_FLOOR - 1.0) * temperature) if clamp else None
+                err = _shift_error(xs, ms, ds, lo[sel], err_scratch[: idx.size], None, floor)
                 if temperature != 1.0:
                     err /= temperature
-                np.fmin(np.fmax(err, -_ERR_CAP, out=err), _ERR_CAP, out=err)
+                if clamp:
+                    np.fmax(err, const(-1.0)[: idx.size], out=err)
                 np.multiply(err, e[sel], out=err)
-                err[np.arange(dom.size), k[sel]] = 0.0  # the maximal term is exact
+                err[np.arange(idx.size), k[sel]] = 0.0  # the maximal term is exact
                 s[sel] += err.sum(axis=1)
         if clamp:
             tiny = np.flatnonzero((s < n * _CLAMP_EXACT_ABOVE) & ~bad)
@@ -302,7 +414,7 @@ def _real_rows(rows, kind, *, out_dtype, temperature=1.0, compensate=False):
         L = np.log1p(s)
         L_all[r0:r1] = L
         if kind == "log_softmax":
-            np.subtract(d, L[:, None], out=out[r0:r1])
+            np.subtract(d, L[:, None], out=out[r0:r1], casting="same_kind")
     return out, m_all, L_all
 
 
@@ -357,17 +469,18 @@ def _repair_rows(rows, mask, log):
     NaN propagates; +inf entries share the probability equally; a row with no unmasked entry
     gives zeros (log: -inf); a row of unmasked -inf entries gives NaN.
     """
-    m = np.max(rows, axis=1, keepdims=True)
-    top = rows == np.inf
-    count = np.maximum(top.sum(axis=1, keepdims=True), 1)
-    if log:
-        out = np.where(top, -np.log(count), -np.inf)
-    else:
-        out = top / count
-    empty = np.zeros_like(m, dtype=bool) if mask is None else ~mask.any(axis=1, keepdims=True)
+    m = np.max(rows, axis=1)
+    out = np.empty(rows.shape, dtype=np.float64)
+    empty = np.zeros(len(m), dtype=bool) if mask is None else ~mask.any(axis=1)
     undefined = np.isnan(m) | ((m == -np.inf) & ~empty)
-    out = np.where(empty, -np.inf if log else 0.0, out)
-    return np.where(undefined, np.nan, out)
+    out[undefined] = np.nan  # whole rows at a time: fully masked rows are the common case
+    out[empty] = -np.inf if log else 0.0
+    top_rows = np.flatnonzero((m == np.inf) & ~undefined)
+    if top_rows.size:
+        top = rows[top_rows] == np.inf
+        count = top.sum(axis=1, keepdims=True)
+        out[top_rows] = np.where(top, -np.log(count), -np.inf) if log else top / count
+    return out
 
 
 def _softmax_rows(rows, mask, temperature, log):
@@ -423,21 +536,29 @@ def _softmax_rows(rows, mask, temperature, log):
         # softmax(x) bit for bit (exp(x) / sum(exp(x)) would be only within rounding).
         return _shifted_rows(rows, mask, temperature, log)
     # float16/float32 at T = 1: rows whose maximum keeps sum(exp(x)) within float64's range
-    # skip the shift (_narrow_rows); the others (huge or tiny scores, NaN, infinities, fully
-    # masked) are shifted. Deciding by the maximum first costs one cheap pass and no exp.
-    m = np.max(rows, axis=1)
+    # skip the shift (_narrow_rows); the others (huge or tiny scores, NaN, +inf) are shifted.
+    # Deciding by the maximum first costs one cheap pass and no exp. Rows that are entirely
+    # -inf (fully masked) go with the direct ones and are repaired after: no split for them.
+    ar = np.arange(rows.shape[0])
+    k = np.argmax(rows, axis=1)  # log_softmax's maximal entries, found once for every block
+    m = rows[ar, k]
     with np.errstate(invalid="ignore"):
         lowest = _LOG_DIRECT_MIN_LOG if log else _DIRECT_MIN_LOG
-        direct = (m >= lowest) & (m < _DIRECT_MAX_LOG - np.log(rows.shape[1]))
-    if direct.all():
-        return _narrow_rows(rows, m, log)
+        empty = m == -np.inf
+        direct = ((m >= lowest) & (m < _DIRECT_MAX_LOG - np.log(rows.shape[1]))) | empty
     if not direct.any():
         return _shifted_rows(rows, mask, temperature, log)
-    out = np.empty(rows.shape, dtype=dtype)
-    idx = np.flatnonzero(direct)
-    out[idx] = _narrow_rows(rows[idx], m[idx], log)
-    idx = np.flatnonzero(~direct)
-    out[idx] = _shifted_rows(rows[idx], None if mask is None else mask[idx], temperature, log)
+    if direct.all():
+        out = _narrow_rows(rows, k, m, log)
+    else:
+        out = np.empty(rows.shape, dtype=dtype)
+        idx = np.flatnonzero(direct)
+        out[idx] = _narrow_rows(rows[idx], k[idx], m[idx], log)
+        idx = np.flatnonzero(~direct)
+        out[idx] = _shifted_rows(rows[idx], None if mask is None else mask[idx], temperature, log)
+    if empty.any():
+        idx = np.flatnonzero(empty)
+        out[idx] = _repair_rows(rows[idx], None if mask is None else mask[idx], log)
     return out
 
 
@@ -458,11 +579,12 @@ def _shifted_rows(rows, mask, temperature, log):
     return out
 
 
-def _narrow_rows(rows, m, log):
+def _narrow_rows(rows, k, m, log):
     """softmax or log_softmax of float16/float32 C-contiguous (R, n > 0) ``rows`` at T = 1.
 
-    ``m`` holds the row maxima, and every row is in range: ``m >= -580`` (softmax) or
-    ``m >= -500`` (log_softmax), and ``m + log(n) < _DIRECT_MAX_LOG`` (see _softmax_rows).
+    ``k`` and ``m`` hold the index and value of each row's maximum, and every row is in range:
+    ``m >= -580`` (softmax) or ``m >= -500`` (log_softmax), and ``m + log(n) < _DIRECT_MAX_LOG``
+    (see _softmax_rows), or entirely -inf (garbage here, repaired by the caller).
     float64 then has room for ``exp(x)`` itself: no term overflows and every term that can
     show in the result is a normal float64, so ``p = exp(x) / S'`` and
     ``log p = (x - max) - log1p(s)``, with ``s = sum_{i != k} exp(x_i) / exp(max)``, are found
@@ -471,45 +593,56 @@ def _narrow_rows(rows, m, log):
     ``x - (max + log1p(s))``, one pass fewer: every ``|log p|`` is then at least that, and
     the rounding of ``max + log1p(s)`` cannot show. Each row's result depends only on that row.
     """
+    with _SmallBuffers(), np.errstate(all="ignore"):
+        return _narrow_blocks(rows, k, m, log)
+
+
+def _narrow_blocks(rows, k, m, log):
     n_rows, n = rows.shape
     step = max(1, _NARROW_BLOCK_ELEMENTS // n)
+    first = min(n_rows, step)
     out = np.empty((n_rows, n), dtype=rows.dtype)
-    e_buf = np.empty((min(n_rows, step), n), dtype=np.float64)
+    e_buf = np.empty((first, n), dtype=np.float64)
+    floor = clamped = None
     total = np.empty(n_rows, dtype=np.float64)
-    with np.errstate(all="ignore"):
-        for r0 in range(0, n_rows, step):
-            r1 = min(n_rows, r0 + step)
-            xb = rows[r0:r1]
-            t = total[r0:r1]
-            e = e_buf[: r1 - r0]
-            # Clamped, exp stays on its fast path (masked -inf entries): a term below e^-700
-            # is then below e^-120 of the sum (S' >= e^-580), 0 in float16/32. x is exact in
-            # float64, and each pass below casts on the fly instead of copying.
-            if np.min(xb) >= _EXP_FLOOR:  # no clamp needed: one pass, cast on the fly
-                np.exp(xb, out=e, dtype=np.float64)
-            else:
-                np.maximum(xb, _EXP_FLOOR, out=e, dtype=np.float64)
-                np.exp(e, out=e)
-            if not log:
-                np.sum(e, axis=1, out=t)
-                np.multiply(e, (1.0 / t)[:, None], out=out[r0:r1], casting="same_kind")
-                continue
-            # log p = (x - max) - log1p(s), with s = sum of the other exp(x_i) over exp(max):
-            # no 1 + s is rounded, so a dominant entry keeps its tiny log-probability (relative
-            # error of s: a few float64 eps). Where every log p is at least _LOG_DIRECT_GAP
-            # away from 0, x - (max + log1p(s)) is as accurate and one pass cheaper.
-            ar = np.arange(r1 - r0)
-            k = np.argmax(xb, axis=1)
-            ek = e[ar, k]
-            e[ar, k] = 0.0
+    for r0 in range(0, n_rows, step):
+        r1 = min(n_rows, r0 + step)
+        xb = rows[r0:r1]
+        t = total[r0:r1]
+        e = e_buf[: r1 - r0]
+        # Clamped, exp stays on its fast path (masked -inf entries): a term below e^-700
+        # is then below e^-120 of the sum (S' >= e^-580), 0 in float16/32. x is exact in
+        # float64, and each pass below casts on the fly instead of copying.
+        if np.min(xb) >= _EXP_FLOOR:  # no clamp needed: one pass, cast on the fly
+            np.exp(xb, out=e, dtype=np.float64)
+        else:
+            if floor is None:
+                # The clamp in the input's dtype, against an array (np.maximum is 4 times
+                # slower against a scalar), then exp casts on the fly.
+                floor = np.full((first, n), _EXP_FLOOR, dtype=rows.dtype)
+                clamped = np.empty((first, n), dtype=rows.dtype)
+            c = np.maximum(xb, floor[: r1 - r0], out=clamped[: r1 - r0])
+            np.exp(c, out=e, dtype=np.float64)
+        if not log:
             np.sum(e, axis=1, out=t)
-            np.log1p(np.divide(t, ek, out=t), out=t)
-            mb = xb[ar, k].astype(np.float64)
-            if np.all(t >= _LOG_DIRECT_GAP):
-                np.subtract(xb, (mb + t)[:, None], out=out[r0:r1], dtype=np.float64, casting="same_kind")
-            else:
-                np.subtract(xb, mb[:, None], out=e, dtype=np.float64)  # exact in float64
-                np.subtract(e, t[:, None], out=out[r0:r1], casting="same_kind")
+            np.multiply(e, (1.0 / t)[:, None], out=out[r0:r1], casting="same_kind")
+            continue
+        # log p = (x - max) - log1p(s), with s = sum of the other exp(x_i) over exp(max):
+        # no 1 + s is rounded, so a dominant entry keeps its tiny log-probability (relative
+        # error of s: a few float64 eps). Where every log p is at least _LOG_DIRECT_GAP
+        # away from 0, x - (max + log1p(s)) is as accurate and one pass cheaper.
+        ar = np.arange(r1 - r0)
+        kb = k[r0:r1]
+        ek = e[ar, kb]
+        e[ar, kb] = 0.0
+        np.sum(e, axis=1, out=t)
+        np.log1p(np.divide(t, ek, out=t), out=t)
+        mb = m[r0:r1].astype(np.float64)
+        if np.all(t >= _LOG_DIRECT_GAP):
+            np.subtract(xb, (mb + t)[:, None], out=out[r0:r1], dtype=np.float64, casting="same_kind")
+        else:
+            np.subtract(xb, mb[:, None], out=e, dtype=np.float64)  # exact in float64
+            np.subtract(e, t[:, None], out=out[r0:r1], casting="same_kind")
     return out
 
 

@@ -162,10 +162,11 @@ def bench_distribution(name, shape, dtype, seed=0):
 #   1 ulp: the truncation is below 0.04 eps, the Horner roundings add up to under 0.8 u
 #   (|y| <= ln2/2 scales the earlier ones down) and the reduction's rounding of y costs
 #   u |y| < 0.2 u.
-# * Each shifted term carries the TwoSum correction of x - max (float64), applied in one
-#   rounding (u); in float64 rows spread less than softmaxlib.core._SHIFT_SPREAD = 2 it is
-#   skipped instead, and the rounding of x - max costs at most 2 u |x - max| <= 1 eps. Either
-#   way a term is within 2 eps (numpy) or 1.5 eps (kernel).
+# * Each shifted term carries the TwoSum correction of x - max (float64; numpy computes it with
+#   Dekker's Fast2Sum where that is exact, which gives the same number), applied in one
+#   rounding (u); in float64 rows where every |x - max| < softmaxlib.core._SHIFT_SPREAD = 2
+#   it is skipped instead, and the rounding of x - max (half an ulp of a number below 2) costs
+#   at most u. Either way a term is within 1.5 eps; the numpy bounds below allot it 2.
 # * numpy sums a contiguous row pairwise (numpy/_core/src/umath/loops_utils.h.src): 8
 #   accumulators over blocks of up to 128, halves above that. An element passes through at most
 #   pairwise_depth(n) roundings, and a sum of positive terms is then within that many u.
@@ -192,7 +193,9 @@ def softmax_bound(n, dtype, *, fused=False):
 
     float64: the term itself (2 eps numpy, 1.5 kernel) + the sum s of the others (the terms'
     error, plus pairwise_depth(n) u, or 8 eps in the kernel) + rounding 1 + s (u) + the
-    division (u).
+    division (u). numpy's path multiplies by the reciprocal 1 / (1 + s) instead of dividing:
+    one rounding more (u), which its terms pay for, being within 1.5 eps rather than the 2
+    allotted: 1.5 + (1.5 + depth / 2) + 0.5 + 0.5 + 0.5 = 4.5 + depth / 2 <= the bound.
     """
     if np.dtype(dtype) != np.float64:
         return NARROW_BOUND
