@@ -1,6 +1,7 @@
 # Softmax, verified: build the book and run every check from a fresh clone.
 #
-#   make book       the strict HTML build  -> _build/html/index.html
+#   make book       the strict HTML build  -> _build/html/index.html, and the Japanese edition
+#                   (日本語版, from the same notebooks and ja/*.yml) -> _build/html/ja/
 #   make test       every check: library tests + doctests, nbval and notebook hygiene under every
 #                   CPU profile (native, then emulated AVX2 and baseline x86-64-v2), the strict
 #                   build and the browser test
@@ -47,7 +48,7 @@ RUN        = tools/cpu_profile $(PROFILE) --
 # Which built-book checks test-built runs (the browser ones need Chromium).
 MARK      ?= browser or book
 
-.PHONY: all setup book test test-lib test-notebooks test-portable test-browser test-built bench notebooks lab lock clean distclean
+.PHONY: all setup book book-ja test test-lib test-notebooks test-portable test-browser test-built bench notebooks lab lock clean distclean
 
 all: book
 
@@ -92,8 +93,20 @@ setup: $(LIB_STAMP) $(MATHJAX) $(FONT)
 book: setup
 	$(RUN) $(PY) tools/prefill_cache.py $(PREFILL) _build/.jupyter_cache 120 $(shell $(PY) tools/toc_notebooks.py)
 	$(RUN) $(BIN)/jupyter-book build . --warningiserror --nitpick --keep-going $(BOOK_FLAGS)
+	$(MAKE) --no-print-directory book-ja
 	@echo
-	@echo "The book is at $(CURDIR)/_build/html/index.html"
+	@echo "The book is at $(CURDIR)/_build/html/index.html (日本語版: _build/html/ja/index.html)"
+
+# The Japanese edition (tools/ja_edition.py): its source tree is generated from the English
+# notebooks, with their code, outputs and glue records unchanged, and the translations in ja/;
+# nothing is executed again. It is built as strictly as the English one, after it (a page not
+# translated yet is linked to in English through the English build's inventory), into ja/.
+JA_SRC := _build/ja-src
+JA_OUT := _build/ja
+book-ja: $(LIB_STAMP)
+	$(PY) tools/ja_edition.py build $(JA_SRC)
+	$(BIN)/jupyter-book build $(JA_SRC) --path-output $(JA_OUT) --warningiserror --nitpick --keep-going $(BOOK_FLAGS)
+	rm -rf _build/html/ja && cp -R $(JA_OUT)/_build/html _build/html/ja
 
 test-lib: $(LIB_STAMP)
 	$(RUN) $(PY) -m pytest tests softmaxlib --doctest-modules -m "not browser and not book" \

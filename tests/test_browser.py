@@ -546,7 +546,11 @@ def fonts_drawing_japanese(v) -> list[dict]:
             let i = 0;
             for (const el of document.body.querySelectorAll('*')) {
               const own = [...el.childNodes].filter(n => n.nodeType === 3).map(n => n.textContent).join('');
-              if (re.test(own) && el.getClientRects().length) el.setAttribute('data-japanese', i++);
+              // Only what is drawn: not collapsed content, nor MathJax's assistive MathML
+              // (clipped to nothing; screen readers read it, no font draws it).
+              if (re.test(own) && el.getClientRects().length && !el.closest('mjx-assistive-mml')
+                  && el.checkVisibility({contentVisibilityAuto: true, visibilityProperty: true}))
+                el.setAttribute('data-japanese', i++);
             }
             window.japaneseMarked = i;
           }

@@ -561,6 +561,9 @@ def japanese_config(root: Path = ROOT, ja: Path = JA) -> dict:
     conf["html_extra_path"] = []
     conf["mathjax_path"] = "../" + conf["mathjax_path"]
     conf["softmax_book_language"] = LANGUAGE
+    # Japanese words inside math (\text{未定義}) are drawn in the page's font, which has them;
+    # MathJax's own fonts have no Japanese glyphs.
+    conf["mathjax3_config"] = {"chtml": {"mtextInheritFont": True, "unknownFamily": "\"Noto Sans JP\", serif"}}
     # A reference to a page not translated yet resolves to the English page, through the English
     # build's own inventory (a local file, read offline; the English edition is built first).
     sphinx["extra_extensions"] = [*sphinx.get("extra_extensions", []), "sphinx.ext.intersphinx"]
