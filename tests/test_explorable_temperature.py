@@ -5,18 +5,30 @@ the chapter's check cell, to 3 decimals) and the scores they come from. The slid
 computes softmax itself. At each temperature of that table the slider is set, through the same
 'input' event a person's drag fires, and must show the same numbers to the same precision; the
 scores it shows must be the chapter's. Run after a build (BOOK_HTML=... for another one).
+
+Both editions: the English page and the Japanese edition's (ja/, <html lang="ja">), where the
+same slider writes its words in Japanese. Each is driven the same way and compared with the
+table glued on that page. The Japanese page must show Japanese labels and none of the English
+words its English twin shows. Without the Japanese page in the build the Japanese runs skip
+(fail under CI=true, as the other browser tests do).
 """
 
 import json
 import re
 
 import pytest
-from test_browser import browser, visit  # noqa: F401  (reuses the Chromium fixtures)
+from test_browser import CHAPTERS, _unavailable, browser, visit  # noqa: F401  (Chromium fixtures)
 
 pytestmark = pytest.mark.browser
 
 PAGE = "notebooks/01_scores_to_probabilities.html"
 PHONE = {"width": 390, "height": 844}
+EDITIONS = {"en": "", "ja": "ja/"}
+# The reference table's first two column heads: the Japanese edition may translate them.
+HEADS = {"en": [["class", "score"]], "ja": [["class", "score"], ["クラス", "スコア"]]}
+JAPANESE = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uff01-\uff60]")
+# Words that are the same in both editions: a function's name in a formula.
+FORMULA_WORDS = {"softmax"}
 
 _TABLE_JS = """() => [...document.querySelectorAll('.explorable-expected table tr')]
     .map(tr => [...tr.querySelectorAll('th, td')].map(c => c.textContent.trim()))"""
@@ -34,6 +46,19 @@ _SHOWN_JS = """() => ({
     label: document.querySelector('label[for="temperature-slider"]') !== null,
 })"""
 
+# Every word the explorable shows or announces: its text, and its accessible names and values.
+# Text node by text node: innerText runs two adjacent buttons together ("chunkReset").
+_WORDS_JS = """() => {
+    const root = document.getElementById('temperature-explorable');
+    const texts = [];
+    const walk = document.createTreeWalker(root, NodeFilter.SHOW_TEXT);
+    while (walk.nextNode()) texts.push(walk.currentNode.nodeValue);
+    const attrs = ['aria-label', 'aria-valuetext', 'title'];
+    const els = [root, ...root.querySelectorAll('*')];
+    return [...texts,
+            ...els.flatMap(e => attrs.map(a => e.getAttribute(a)).filter(Boolean))].join('\\n');
+}"""
+
 _NUMBER = re.compile(r"-?\d+(?:\.\d+)?$")
 
 
@@ -44,11 +69,19 @@ def last_number(cell: str) -> str:
     return m.group(0)
 
 
-def reference(v) -> tuple[list[str], list[str], dict[str, list[str]]]:
+def open_edition(visit, lang: str):  # noqa: F811
+    """The chapter in the edition ``lang``; the Japanese one skips (fails in CI) if not built."""
+    relpath = EDITIONS[lang] + PAGE
+    if lang != "en" and relpath not in CHAPTERS:
+        _unavailable(f"{relpath} is not in the built book: build the Japanese edition")
+    return visit(relpath)
+
+
+def reference(v, lang: str = "en") -> tuple[list[str], list[str], dict[str, list[str]]]:
     """The page's reference table (a row per class: name, score, then one column per
     temperature) as classes, scores and {T: probabilities}, each number as shown."""
     rows = v.page.evaluate(_TABLE_JS)
-    assert len(rows) >= 3 and rows[0][:2] == ["class", "score"], f"no reference table: {rows}"
+    assert len(rows) >= 3 and rows[0][:2] in HEADS[lang], f"no reference table: {rows}"
     body = rows[1:]
     classes = [r[0] for r in body]
     scores = [last_number(r[1]) for r in body]
@@ -58,12 +91,13 @@ def reference(v) -> tuple[list[str], list[str], dict[str, list[str]]]:
     return classes, scores, probs
 
 
-def test_slider_shows_softmaxlib_values(visit):
-    v = visit(PAGE)
+@pytest.mark.parametrize("lang", EDITIONS)
+def test_slider_shows_softmaxlib_values(visit, lang):  # noqa: F811
+    v = open_edition(visit, lang)
     root = v.page.locator("#temperature-explorable")
-    assert json.loads(root.get_attribute("data-classes")) == reference(v)[0]
+    assert json.loads(root.get_attribute("data-classes")) == reference(v, lang)[0]
     temps = json.loads(root.get_attribute("data-temperatures"))
-    classes, scores, probs = reference(v)
+    classes, scores, probs = reference(v, lang)
     assert len(probs) >= 3, "the page should give reference values at a few temperatures"
     shown = v.page.evaluate(_SHOWN_JS)
     assert shown["label"], "the slider has no label"
@@ -81,8 +115,9 @@ def test_slider_shows_softmaxlib_values(visit):
     assert not v.unexpected_console_errors(), v.console
 
 
-def test_slider_sweeps_every_stop_and_fits_a_phone(visit):
-    v = visit(PAGE)
+@pytest.mark.parametrize("lang", EDITIONS)
+def test_slider_sweeps_every_stop_and_fits_a_phone(visit, lang):  # noqa: F811
+    v = open_edition(visit, lang)
     temps = json.loads(v.page.locator("#temperature-explorable").get_attribute("data-temperatures"))
     digits = int(v.page.locator("#temperature-explorable").get_attribute("data-digits"))
     tops = []
@@ -99,3 +134,45 @@ def test_slider_sweeps_every_stop_and_fits_a_phone(visit):
         " return [e.scrollWidth, e.clientWidth]; }"
     )
     assert width[0] <= width[1], f"the slider is cut off at 390 px: {width}"
+
+
+def words_shown(v) -> str:
+    """Everything the explorable says, at every stop of the slider."""
+    stops = len(
+        json.loads(v.page.locator("#temperature-explorable").get_attribute("data-temperatures"))
+    )
+    said = []
+    for i in range(stops):
+        v.page.evaluate(_SET_JS, i)
+        said.append(v.page.evaluate(_WORDS_JS))
+    return "\n".join(said)
+
+
+def test_japanese_page_speaks_japanese(visit):  # noqa: F811
+    ja = open_edition(visit, "ja")
+    assert ja.page.evaluate("() => document.documentElement.lang") == "ja"
+    labels = ja.page.evaluate(
+        """() => ({
+            label: document.querySelector('label[for="temperature-slider"]').textContent,
+            heads: [...document.querySelectorAll('#temperature-explorable [role=columnheader]')]
+                     .map(e => e.textContent).filter(Boolean),
+            table: document.querySelector('#temperature-explorable [role=table]')
+                     .getAttribute('aria-label'),
+        })"""
+    )
+    for what, text in [("label", labels["label"]), ("table name", labels["table"])] + [
+        ("column head", h) for h in labels["heads"]
+    ]:
+        assert JAPANESE.search(text), f"the slider's {what} {text!r} is not Japanese"
+    # The English words of the English page's explorable, except the data (class names) and
+    # the names in formulas, must not appear in the Japanese one.
+    en = open_edition(visit, "en")
+    data = set(json.loads(en.page.locator("#temperature-explorable").get_attribute("data-classes")))
+    english = {w.lower() for w in re.findall(r"[A-Za-z]{2,}", words_shown(en))}
+    english -= {w.lower() for w in data} | FORMULA_WORDS
+    assert {"temperature", "probability"} <= english, f"the English words were not found: {english}"
+    said = words_shown(ja)
+    # (not \b: a Japanese character is a word character too, "のscore" has no \b before "s")
+    left = sorted(w for w in english if re.search(rf"(?i)(?<![a-z]){w}(?![a-z])", said))
+    assert not left, f"the Japanese explorable still says {left}: {said!r}"
+    assert not ja.unexpected_console_errors(), ja.console

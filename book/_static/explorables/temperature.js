@@ -10,9 +10,28 @@
  *
  * Softmax is computed as softmaxlib does in exact arithmetic: every score is shifted by the
  * largest, so no exponential overflows, and divided by T before exponentiating.
+ *
+ * The words it writes (the label, the column heads, the table's accessible name) come from
+ * WORDS, chosen by the page's language, <html lang>: "ja" in the Japanese edition (日本語版),
+ * English otherwise. Numbers, ids, classes and the computation are the same in both.
  */
 (function () {
   "use strict";
+
+  var WORDS = {
+    en: {
+      temperature: "Temperature ",
+      table: "softmax(z / T) by class",
+      heads: ["class", "score", "", "probability"],
+    },
+    ja: {
+      temperature: "温度 ",
+      table: "クラスごとの softmax(z / T)",
+      heads: ["クラス", "スコア", "", "確率"],
+    },
+  };
+  var LANG = (document.documentElement.lang || "").toLowerCase().split("-")[0];
+  var W = WORDS[LANG === "ja" ? "ja" : "en"];
 
   /** softmax(z / T): exp((z_i - max z) / T) over their sum. */
   function softmax(z, T) {
@@ -49,7 +68,7 @@
     if (start < 0) start = 0;
 
     var controls = el("div", { class: "explorable-controls" });
-    var label = el("label", { for: prefix + "-slider" }, "Temperature ");
+    var label = el("label", { for: prefix + "-slider" }, W.temperature);
     var shown = el("output", { id: prefix + "-T", for: prefix + "-slider", "aria-live": "polite" });
     label.appendChild(shown);
     var slider = el("input", {
@@ -64,9 +83,9 @@
     controls.appendChild(slider);
     root.appendChild(controls);
 
-    var rows = el("div", { class: "explorable-rows", role: "table", "aria-label": "softmax(z / T) by class" });
+    var rows = el("div", { class: "explorable-rows", role: "table", "aria-label": W.table });
     var head = el("div", { class: "explorable-row explorable-head", role: "row" });
-    ["class", "score", "", "probability"].forEach(function (h) {
+    W.heads.forEach(function (h) {
       head.appendChild(el("span", { role: "columnheader" }, h));
     });
     rows.appendChild(head);
