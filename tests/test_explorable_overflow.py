@@ -7,18 +7,40 @@ as numpy and softmaxlib compute them (4 significant digits). The test sets the e
 controls to each format and score, reads what the JavaScript shows and compares it with those
 glued values at the precision both display. It also drives the slider and checks that the
 classification of e^x flips exactly at the glued thresholds.
+
+Both editions: the English page and the Japanese edition's (ja/, <html lang="ja">), where the
+explorable writes its words in Japanese; each is driven the same way and compared with the
+tables glued on that page. The classification keeps its English key in data-kind in both; its
+text is the edition's. The Japanese page must show Japanese labels and none of the English
+words its English twin shows. Without the Japanese page in the build the Japanese runs skip
+(fail under CI=true, as the other browser tests do).
 """
 
 from __future__ import annotations
 
 import math
+import re
 
 import pytest
-from test_browser import CHAPTERS, browser, visit  # noqa: F401  (reuses the Chromium fixtures)
+from test_browser import CHAPTERS, _unavailable, browser, visit  # noqa: F401  (Chromium fixtures)
 
 pytestmark = pytest.mark.browser
 
 PAGE = "notebooks/02_overflow_underflow_accuracy.html"
+EDITIONS = {"en": "", "ja": "ja/"}
+# What the explorable says of e^x, by its data-kind, in each edition.
+KINDS = {
+    "en": {k: k for k in ("normal", "subnormal", "overflows to inf", "underflows to 0")},
+    "ja": {
+        "normal": "正規化数です",
+        "subnormal": "非正規化数です",
+        "overflows to inf": "inf にオーバーフローします",
+        "underflows to 0": "0 にアンダーフローします",
+    },
+}
+JAPANESE = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uff01-\uff60]")
+# Words that are the same in both editions: names in formulas and the formats' names.
+FORMULA_WORDS = {"ln", "exp", "inf", "nan", "float", "softmax"}
 
 
 def number(text: str) -> float:
@@ -59,12 +81,33 @@ def shown(page, name: str) -> str:
     return page.inner_text(f"#overflow-{name}").strip()
 
 
-@pytest.fixture
-def chapter(visit):  # noqa: F811
-    if PAGE not in CHAPTERS:
-        pytest.skip(f"{PAGE} is not in the built book")
-    v = visit(PAGE)
+def shown_kind(page, lang: str) -> str:
+    """The classification of e^x by its key, checked against the text the edition shows."""
+    key = page.get_attribute("#overflow-kind", "data-kind")
+    assert key in KINDS[lang], f"unknown data-kind {key!r}"
+    assert shown(page, "kind") == KINDS[lang][key], (lang, key, shown(page, "kind"))
+    return key
+
+
+def open_edition(visit, lang: str):  # noqa: F811
+    relpath = EDITIONS[lang] + PAGE
+    if relpath not in CHAPTERS:
+        if lang == "en":
+            pytest.skip(f"{PAGE} is not in the built book")
+        _unavailable(f"{relpath} is not in the built book: build the Japanese edition")
+    v = visit(relpath)
     v.page.wait_for_selector("#overflow-dtype")
+    return v
+
+
+@pytest.fixture(params=list(EDITIONS))
+def edition(request):
+    return request.param
+
+
+@pytest.fixture
+def chapter(visit, edition):  # noqa: F811
+    v = open_edition(visit, edition)
     yield v.page
     assert v.unexpected_console_errors() == []
 
@@ -79,7 +122,7 @@ def test_thresholds_match_numpy(chapter):
         assert number(shown(chapter, "th-zero")) == number(ln_zero), dtype
 
 
-def test_classification_flips_at_the_thresholds(chapter):
+def test_classification_flips_at_the_thresholds(chapter, edition):
     thresholds, _ = expected_tables(chapter)
     for dtype, *limits in thresholds:
         ln_max, ln_tiny, ln_zero = (number(t) for t in limits)
@@ -94,7 +137,7 @@ def test_classification_flips_at_the_thresholds(chapter):
         }
         for x, kind in probes.items():
             set_control(chapter, dtype, f"{x:.2f}")
-            assert shown(chapter, "kind") == kind, (dtype, x)
+            assert shown_kind(chapter, edition) == kind, (dtype, x)
 
 
 def test_rows_match_softmaxlib(chapter):
@@ -116,13 +159,75 @@ def test_rows_match_softmaxlib(chapter):
         assert same_shown(shown(chapter, "shifted"), shifted), (dtype, x)
 
 
-def test_slider_drives_the_score(chapter):
+def test_slider_drives_the_score(chapter, edition):
     set_control(chapter, "float32", "0")
     chapter.evaluate(
         """() => { const s = document.getElementById('overflow-x-range');
                    s.value = '100'; s.dispatchEvent(new Event('input')); }"""
     )
     assert number(chapter.input_value("#overflow-x")) == 100
-    assert shown(chapter, "kind") == "overflows to inf"
+    assert shown_kind(chapter, edition) == "overflows to inf"
     assert shown(chapter, "naive") == "NaN, NaN, NaN"
     assert chapter.get_attribute("#overflow-x-range", "max") == "110"
+
+
+# Everything the explorable shows or announces: its text, and its accessible names and values.
+# Text node by text node: innerText runs two adjacent buttons together ("chunkReset").
+_WORDS_JS = """() => {
+    const root = document.getElementById('overflow-explorable');
+    const texts = [];
+    const walk = document.createTreeWalker(root, NodeFilter.SHOW_TEXT);
+    while (walk.nextNode()) texts.push(walk.currentNode.nodeValue);
+    const attrs = ['aria-label', 'aria-valuetext', 'title'];
+    const els = [root, ...root.querySelectorAll('*')];
+    return [...texts,
+            ...els.flatMap(e => attrs.map(a => e.getAttribute(a)).filter(Boolean))].join('\\n');
+}"""
+
+
+def words_shown(page) -> str:
+    """What the explorable says for every format and every kind of e^x."""
+    said = []
+    for dtype, x in [
+        ("float16", "0"),
+        ("float16", "12"),
+        ("float16", "-12"),
+        ("float16", "-18"),
+        ("float32", "88.5"),
+        ("float64", "-744"),
+        ("float64", "-800"),
+        ("float64", "1000"),
+    ]:
+        set_control(page, dtype, x)
+        said.append(page.evaluate(_WORDS_JS))
+    return "\n".join(said)
+
+
+def test_japanese_page_speaks_japanese(visit):  # noqa: F811
+    ja = open_edition(visit, "ja")
+    page = ja.page
+    assert page.evaluate("() => document.documentElement.lang") == "ja"
+    labels = page.evaluate(
+        """() => [
+            ['format label', document.querySelector('label[for="overflow-dtype"]').textContent],
+            ['score label', document.querySelector('label[for="overflow-x"]').textContent],
+            ['slider name', document.getElementById('overflow-x-range').getAttribute('aria-label')],
+            ...[...document.querySelectorAll('#overflow-explorable dt')]
+                .map(e => ['result label', e.textContent]),
+        ]"""
+    )
+    assert len(labels) == 3 + 7, labels
+    for what, text in labels:
+        assert JAPANESE.search(text), f"the explorable's {what} {text!r} is not Japanese"
+    # The English words of the English page's explorable, except the names in formulas and
+    # the formats' names, must not appear in the Japanese one.
+    english = {
+        w.lower() for w in re.findall(r"[A-Za-z]{2,}", words_shown(open_edition(visit, "en").page))
+    }
+    english -= FORMULA_WORDS
+    assert {"format", "overflows", "subnormal", "underflows"} <= english, english
+    said = words_shown(page)
+    # (not \b: a Japanese character is a word character too, "のscore" has no \b before "s")
+    left = sorted(w for w in english if re.search(rf"(?i)(?<![a-z]){w}(?![a-z])", said))
+    assert not left, f"the Japanese explorable still says {left}: {said!r}"
+    assert ja.unexpected_console_errors() == []

@@ -11,9 +11,54 @@
  * network, no kernel: the page's glued softmaxlib values are the reference the browser test
  * compares with, at the precision shown (2 decimals for thresholds, 4 significant digits for
  * probabilities).
+ *
+ * The words it writes come from WORDS, chosen by the page's language, <html lang>: "ja" in the
+ * Japanese edition (日本語版), English otherwise. Numbers, ids, the format names and the
+ * computation are the same in both; data-kind on the classification keeps its English key.
  */
 (function () {
   "use strict";
+
+  var WORDS = {
+    en: {
+      format: "Format ",
+      score: "score x ",
+      slider: "score x (slider)",
+      exp: "e^x in this format",
+      kindIs: "that is",
+      naive: function (row) { return "textbook softmax of (" + row + ")"; },
+      shifted: "shifted softmax of the same row",
+      thMax: "e^x overflows above ln(largest)",
+      thTiny: "subnormal below ln(smallest normal)",
+      thZero: "rounds to 0 below ln(smallest subnormal / 2)",
+      kinds: {
+        "overflows to inf": "overflows to inf",
+        "underflows to 0": "underflows to 0",
+        subnormal: "subnormal",
+        normal: "normal",
+      },
+    },
+    ja: {
+      format: "形式 ",
+      score: "スコア x ",
+      slider: "スコア x（スライダー）",
+      exp: "この形式での e^x",
+      kindIs: "その値は",
+      naive: function (row) { return "教科書どおりの式による (" + row + ") のソフトマックス関数"; },
+      shifted: "最大値シフトした式による同じ行のソフトマックス関数",
+      thMax: "ln(最大の数)：これを超えると e^x がオーバーフロー",
+      thTiny: "ln(最小の正規化数)：これ未満で非正規化数",
+      thZero: "ln(最小の非正規化数 / 2)：これ未満で 0 に丸め",
+      kinds: {
+        "overflows to inf": "inf にオーバーフローします",
+        "underflows to 0": "0 にアンダーフローします",
+        subnormal: "非正規化数です",
+        normal: "正規化数です",
+      },
+    },
+  };
+  var LANG = (document.documentElement.lang || "").toLowerCase().split("-")[0];
+  var W = WORDS[LANG === "ja" ? "ja" : "en"];
 
   // IEEE 754 binary16, binary32 and binary64: largest finite, smallest normal and smallest
   // subnormal number; the slider spans a little more than the format's thresholds.
@@ -110,7 +155,7 @@
     var offsets = root.dataset.offsets.split(",").map(Number);
     var controls = el("div", { class: "overflow-controls" });
 
-    var dtypeLabel = el("label", { for: "overflow-dtype" }, "Format ");
+    var dtypeLabel = el("label", { for: "overflow-dtype" }, W.format);
     var dtype = el("select", { id: "overflow-dtype" });
     Object.keys(FORMATS).forEach(function (name) {
       dtype.appendChild(el("option", { value: name }, name));
@@ -118,12 +163,12 @@
     dtype.value = root.dataset.dtype || "float64";
     dtypeLabel.appendChild(dtype);
 
-    var xLabel = el("label", { for: "overflow-x" }, "score x ");
+    var xLabel = el("label", { for: "overflow-x" }, W.score);
     var x = el("input", { id: "overflow-x", type: "number", step: "0.01" });
     xLabel.appendChild(x);
     var slider = el("input", {
       id: "overflow-x-range", type: "range", step: "0.01",
-      "aria-label": "score x (slider)",
+      "aria-label": W.slider,
     });
     controls.appendChild(dtypeLabel);
     controls.appendChild(xLabel);
@@ -139,13 +184,13 @@
     var rowText = offsets.map(function (o) {
       return o === 0 ? "x" : "x " + (o < 0 ? "\u2212 " : "+ ") + Math.abs(o);
     }).join(", ");
-    var expOut = line("e^x in this format", "overflow-exp");
-    var kindOut = line("that is", "overflow-kind");
-    var naiveOut = line("textbook softmax of (" + rowText + ")", "overflow-naive");
-    var shiftedOut = line("shifted softmax of the same row", "overflow-shifted");
-    var thMax = line("e^x overflows above ln(largest)", "overflow-th-max");
-    var thTiny = line("subnormal below ln(smallest normal)", "overflow-th-tiny");
-    var thZero = line("rounds to 0 below ln(smallest subnormal / 2)", "overflow-th-zero");
+    var expOut = line(W.exp, "overflow-exp");
+    var kindOut = line(W.kindIs, "overflow-kind");
+    var naiveOut = line(W.naive(rowText), "overflow-naive");
+    var shiftedOut = line(W.shifted, "overflow-shifted");
+    var thMax = line(W.thMax, "overflow-th-max");
+    var thTiny = line(W.thTiny, "overflow-th-tiny");
+    var thZero = line(W.thZero, "overflow-th-zero");
 
     function update(fromSlider) {
       var name = dtype.value;
@@ -157,7 +202,7 @@
       if (!fromSlider) slider.value = String(Math.max(-fmt.span, Math.min(fmt.span, xv)));
       var ex = rnd.op(Math.exp(rnd.cast(xv)));
       expOut.textContent = g4(ex);
-      kindOut.textContent = kindOf(ex, fmt);
+      kindOut.textContent = W.kinds[kindOf(ex, fmt)];
       kindOut.dataset.kind = kindOf(ex, fmt);
       var row = offsets.map(function (o) { return rnd.cast(xv + o); });
       naiveOut.textContent = softmaxIn(row, rnd, false).map(g4).join(", ");
