@@ -7,23 +7,40 @@ softmax (``streaming_softmax``, 4 decimals). The JavaScript keeps its own m and 
 presses "Next chunk" as a reader would, compares what the page shows after every chunk with
 that table, text for text, then the softmax, then presses "Reset" and steps through again.
 Run after a build (BOOK_HTML=... for another one).
+
+Both editions: the English page and the Japanese edition's (ja/, <html lang="ja">), where the
+explorable writes its words in Japanese; each is stepped through the same way and compared with
+the values glued on that page. The Japanese page must show Japanese labels and none of the
+English words its English twin shows. Without the Japanese page in the build the Japanese runs
+skip (fail under CI=true, as the other browser tests do).
 """
 
+import re
+
 import pytest
-from test_browser import browser, visit  # noqa: F401  (reuses the Chromium fixtures)
+from test_browser import CHAPTERS, _unavailable, browser, visit  # noqa: F401  (Chromium fixtures)
 
 pytestmark = pytest.mark.browser
 
 PAGE = "notebooks/10_softmax_at_scale.html"
 PHONE = {"width": 390, "height": 844}
+EDITIONS = {"en": "", "ja": "ja/"}
+# How each edition counts the chunks merged: "k of n", "k / n".
+STEP = {"en": "{k} of {n}", "ja": "{k} / {n}"}
+JAPANESE = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uff01-\uff60]")
+# Words that are the same in both editions: a function's name in a formula.
+FORMULA_WORDS = {"exp"}
 
 _TABLE_JS = """() => [...document.querySelectorAll('.explorable-expected table tbody tr')]
     .map(tr => [...tr.querySelectorAll('td')].map(c => c.textContent.trim()))"""
 
 _EXPECTED_P_JS = """() => {
     const box = document.querySelector('.explorable-expected');
-    const p = [...box.querySelectorAll('p')].find(e => e.textContent.includes('Softmax'));
-    return p ? p.textContent.replace(/^\\s*Softmax:\\s*/, '').trim() : null;
+    // "Softmax: ..." in English; the Japanese edition may write ソフトマックス関数 and a
+    // full-width colon.
+    const label = /^\\s*(Softmax|ソフトマックス関数)\\s*[:：]\\s*/;
+    const p = [...box.querySelectorAll('p')].find(e => label.test(e.textContent));
+    return p ? p.textContent.replace(label, '').trim() : null;
 }"""
 
 _SHOWN_JS = """() => ({
@@ -44,14 +61,22 @@ def expected(v):
     return [(r[1], r[2]) for r in rows], p
 
 
-def step_through(v, rows, p):
+def open_edition(visit, lang: str):  # noqa: F811
+    """The chapter in the edition ``lang``; the Japanese one skips (fails in CI) if not built."""
+    relpath = EDITIONS[lang] + PAGE
+    if lang != "en" and relpath not in CHAPTERS:
+        _unavailable(f"{relpath} is not in the built book: build the Japanese edition")
+    return visit(relpath)
+
+
+def step_through(v, rows, p, lang="en"):
     shown = v.page.evaluate(_SHOWN_JS)
     assert (shown["m"], shown["d"]) == ("\u2212\u221e", "0.0000"), shown  # (-inf, 0)
-    assert shown["step"] == f"0 of {len(rows)}"
+    assert shown["step"] == STEP[lang].format(k=0, n=len(rows))
     for k, (m, d) in enumerate(rows, start=1):
         v.page.click("#online-next")
         shown = v.page.evaluate(_SHOWN_JS)
-        assert shown["step"] == f"{k} of {len(rows)}"
+        assert shown["step"] == STEP[lang].format(k=k, n=len(rows))
         assert (shown["m"], shown["d"]) == (m, d), (
             f"after chunk {k} the page shows m = {shown['m']}, d = {shown['d']}; "
             f"softmaxlib.streaming gives m = {m}, d = {d}"
@@ -60,22 +85,24 @@ def step_through(v, rows, p):
     assert shown["p"] == p, f"the page's softmax {shown['p']} is not softmaxlib's {p}"
 
 
-def test_stepping_shows_softmaxlib_values(visit):
-    v = visit(PAGE)
+@pytest.mark.parametrize("lang", EDITIONS)
+def test_stepping_shows_softmaxlib_values(visit, lang):  # noqa: F811
+    v = open_edition(visit, lang)
     root = v.page.locator("#online-explorable")
     scores = root.get_attribute("data-scores").split(",")
     size = int(root.get_attribute("data-chunk"))
     rows, p = expected(v)
     assert len(rows) == -(-len(scores) // size), "one table row per chunk"
     assert len(p.split(", ")) == len(scores), "one probability per score"
-    step_through(v, rows, p)
+    step_through(v, rows, p, lang)
     v.page.click("#online-reset")
-    step_through(v, rows, p)
+    step_through(v, rows, p, lang)
     assert not v.unexpected_console_errors(), v.console
 
 
-def test_explorable_is_labelled_and_fits_a_phone(visit):
-    v = visit(PAGE)
+@pytest.mark.parametrize("lang", EDITIONS)
+def test_explorable_is_labelled_and_fits_a_phone(visit, lang):  # noqa: F811
+    v = open_edition(visit, lang)
     assert v.page.get_attribute("#online-explorable", "aria-label"), "no accessible name"
     for button in ("#online-next", "#online-reset"):
         assert v.page.locator(button).inner_text().strip(), f"{button} has no text"
@@ -86,3 +113,58 @@ def test_explorable_is_labelled_and_fits_a_phone(visit):
         " return [e.scrollWidth, e.clientWidth]; }"
     )
     assert width[0] <= width[1], f"the explorable is cut off at 390 px: {width}"
+
+
+# Everything the explorable shows or announces: its text, and its accessible names and values.
+# Text node by text node: innerText runs two adjacent buttons together ("chunkReset").
+_WORDS_JS = """() => {
+    const root = document.getElementById('online-explorable');
+    const texts = [];
+    const walk = document.createTreeWalker(root, NodeFilter.SHOW_TEXT);
+    while (walk.nextNode()) texts.push(walk.currentNode.nodeValue);
+    const attrs = ['aria-label', 'aria-valuetext', 'title'];
+    const els = [root, ...root.querySelectorAll('*')];
+    return [...texts,
+            ...els.flatMap(e => attrs.map(a => e.getAttribute(a)).filter(Boolean))].join('\\n');
+}"""
+
+
+def words_shown(v) -> str:
+    """What the explorable says at the start and after each chunk."""
+    said = [v.page.evaluate(_WORDS_JS)]
+    while not v.page.evaluate("() => document.getElementById('online-next').disabled"):
+        v.page.click("#online-next")
+        said.append(v.page.evaluate(_WORDS_JS))
+    return "\n".join(said)
+
+
+def test_japanese_page_speaks_japanese(visit):  # noqa: F811
+    ja = open_edition(visit, "ja")
+    assert ja.page.evaluate("() => document.documentElement.lang") == "ja"
+    labels = ja.page.evaluate(
+        """() => [
+            ['button', document.getElementById('online-next').textContent],
+            ['button', document.getElementById('online-reset').textContent],
+            ['note', document.getElementById('online-note').textContent],
+            ['softmax line', document.getElementById('online-p').textContent],
+            ...[...document.querySelectorAll('#online-explorable .online-title')]
+                .map(e => ['title', e.textContent]),
+            ...[...document.querySelectorAll('#online-explorable dt')]
+                .map(e => ['state label', e.textContent]),
+        ]"""
+    )
+    assert len(labels) == 4 + 2 + 3, labels
+    for what, text in labels:
+        assert JAPANESE.search(text), f"the explorable's {what} {text!r} is not Japanese"
+    # The English words of the English page's explorable, except the names in formulas, must
+    # not appear in the Japanese one.
+    english = {
+        w.lower() for w in re.findall(r"[A-Za-z]{2,}", words_shown(open_edition(visit, "en")))
+    }
+    english -= FORMULA_WORDS
+    assert {"next", "chunk", "reset", "maximum"} <= english, english
+    said = words_shown(ja)
+    # (not \b: a Japanese character is a word character too, "のchunk" has no \b before "c")
+    left = sorted(w for w in english if re.search(rf"(?i)(?<![a-z]){w}(?![a-z])", said))
+    assert not left, f"the Japanese explorable still says {left}: {said!r}"
+    assert not ja.unexpected_console_errors(), ja.console
