@@ -55,9 +55,12 @@ __all__ = ["softmax", "log_softmax", "logsumexp", "hardmax"]
 #: Elements per block of rows (512 KiB in float64): few enough numpy calls, still cache-sized.
 _BLOCK_ELEMENTS = 1 << 16
 
-#: Elements per block of rows for float16/float32 at T = 1 (1 MiB float64 buffers): that path
-#: makes fewer passes per block, so larger blocks keep the numpy calls' overhead small.
-_NARROW_BLOCK_ELEMENTS = 1 << 17
+#: Elements per block of rows for float16/float32 at T = 1 (512 KiB float64 buffers, as
+#: _BLOCK_ELEMENTS: larger blocks were no faster, and the buffer counts in the peak memory).
+_NARROW_BLOCK_ELEMENTS = 1 << 16
+
+#: float16/float32 rows at T = 1 are taken in chunks of this many bytes (see _softmax_rows).
+_CHUNK_BYTES = 1 << 23
 
 #: float64 rows whose shifted scores x - max reach -_SHIFT_SPREAD (times the largest power
 #: of two up to T) get the TwoSum correction of every shift; in the others the rounding of
@@ -173,20 +176,21 @@ def _twosum_error(x, m, d, out=None, tmp=None):
     return np.subtract(ap, bp, out=ap)
 
 
-def _shift_error(x, m, d, lo, out, rows=None, floor=None, hint=None):
+def _shift_error(x, m, d, lo, out, tmp, rows=None, floor=None, hint=None):
     """The rounding error ``err`` of ``d = fl(x - m)`` in each row of a block, into ``out``.
 
     ``x`` and ``d`` are (R, n), ``m`` the finite row maxima and ``lo`` the row minima of ``d``;
     ``rows`` (a boolean (R,) mask, or None for all) says which rows are wanted (the others
-    hold garbage). With ``floor`` (a block of the clamp value F), ``err`` is that of
+    hold garbage). With ``floor`` (a row of the clamp value F), ``err`` is that of
     ``max(d, F)`` instead: exact where ``d >= F`` and, where ``d < F - 1`` or ``x = -inf``,
     at most -1 or NaN, which the caller's ``fmax(err, -1)`` turns into a factor 1 + err = 0.
     ``hint`` False promises that no entry has ``_EXP_ZERO <= d <= -2**e - m`` (see below).
+    ``tmp`` is a scratch array like ``out``: nothing of the block's size is allocated here.
     """
     nb = x.shape[0]
     src = d
     if floor is not None:
-        src = np.maximum(d, floor[:nb], out=out)
+        src = np.maximum(d, floor, out=out)
     # Dekker's Fast2Sum, 2 passes instead of TwoSum's 5: z = fl(d + m), err = x - z is exact
     # when the exponent of m is at least that of x, i.e. when m > 0 and |x| < P = 2**(e_m + 1).
     np.add(src, m[:, None], out=out)
@@ -198,20 +202,23 @@ def _shift_error(x, m, d, lo, out, rows=None, floor=None, hint=None):
     if rows is not None:
         slow &= rows
         maybe &= rows
-    if maybe.any() and floor is not None and hint is not None and not hint:
+    if hint is False:
         maybe[:] = False  # the caller found no finite x - m in [-746, thr] (masked rows)
     if maybe.any():
-        sel = np.flatnonzero(maybe)
-        sub = slice(None) if sel.size == nb else sel  # masked rows: every row, no copy
-        dd = d[sub]
-        hit = dd <= thr[sub, None]
+        # The whole block, in tmp's memory seen as booleans (no copies, no allocation).
+        flags = tmp.reshape(-1).view(np.bool_)
+        hit = np.less_equal(d, thr[:, None], out=flags[: d.size].reshape(d.shape))
         if floor is not None:
-            hit &= dd >= floor[0, 0]  # clamped entries do not count
-        slow[sel[hit.any(axis=1)]] = True
+            low = np.greater_equal(d, floor[0], out=flags[d.size : 2 * d.size].reshape(d.shape))
+            hit &= low  # clamped entries do not count
+        slow |= maybe & hit.any(axis=1)
     if slow.any():
-        r = np.flatnonzero(slow)  # the rare rows Fast2Sum cannot do: TwoSum
-        dr = d[r] if floor is None else np.maximum(d[r], floor[0, 0])
-        out[r] = _twosum_error(x[r], m[r, None], dr)
+        # The rare rows Fast2Sum cannot do: TwoSum, row by row on views, or on the whole
+        # block when they are most of it (all-negative rows, say).
+        r = np.flatnonzero(slow)
+        for i in ([slice(None)] if 2 * r.size > nb else r):
+            src = d[i] if floor is None else np.maximum(d[i], floor, out=out[i])
+            _twosum_error(x[i], m[i, None] if isinstance(i, slice) else m[i], src, out[i], tmp[i])
     return out
 
 
@@ -224,6 +231,14 @@ def _unclamped_others(x, m, k, temperature, compensate):
     e += e * (err / temperature)
     e[np.arange(len(k)), k] = 0.0
     return e.sum(axis=1)
+
+
+def _band(a):
+    """Where exp's argument ``a`` lies in [-746, _EXP_FLOOR): terms that are subnormal or just
+    above, rare (a row spread over 700), recomputed one by one; below -746 (and -inf) exp is 0."""
+    band = a < _EXP_FLOOR
+    band &= a >= _EXP_ZERO
+    return np.nonzero(band) if band.any() else None
 
 
 class _SmallBuffers:
@@ -241,7 +256,7 @@ class _SmallBuffers:
         np.setbufsize(self.old)
 
 
-def _real_rows(rows, kind, *, out_dtype, temperature=1.0, compensate=False):
+def _real_rows(rows, kind, *, out_dtype, temperature=1.0, compensate=False, out=None):
     """Shift each row of real ``rows`` (R, n > 0) by its maximum, exponentiate and sum.
 
     ``kind`` is "softmax", "log_softmax" or "lse". Returns ``(out, m, L)``: ``out`` the (R, n)
@@ -256,29 +271,33 @@ def _real_rows(rows, kind, *, out_dtype, temperature=1.0, compensate=False):
     the TwoSum correction of every shift (softmax), or of the dominated rows' sums (the others).
     """
     with _SmallBuffers():
-        return _real_blocks(rows, kind, out_dtype, temperature, compensate)
+        return _real_blocks(rows, kind, out_dtype, temperature, compensate, out)
 
 
-def _real_blocks(rows, kind, out_dtype, temperature, compensate):
+def _real_blocks(rows, kind, out_dtype, temperature, compensate, out):
     n_rows, n = rows.shape
     wdt = working_dtype(rows.dtype)
     narrow_out = np.dtype(out_dtype) != wdt
     step = max(1, _BLOCK_ELEMENTS // n)
     first = min(n_rows, step)
-    out = None if kind == "lse" else np.empty((n_rows, n), dtype=out_dtype)
+    if out is None and kind != "lse":
+        out = np.empty((n_rows, n), dtype=out_dtype)
     inplace = out is not None and out.dtype == wdt
     d_scratch = None if inplace else np.empty((first, n), dtype=wdt)
     # softmax exponentiates d in place; log_softmax keeps d for its result.
     e_scratch = None if kind == "softmax" else np.empty((first, n), dtype=wdt)
     m_all = np.empty(n_rows, dtype=wdt)
     L_all = None if kind == "softmax" else np.empty(n_rows, dtype=wdt)
+    # Two scratch blocks for the shifts' rounding errors (err and TwoSum's temporary).
     err_scratch = np.empty((first, n), dtype=wdt) if compensate else None
+    tmp_scratch = np.empty((first, n), dtype=wdt) if compensate else None
     consts = {}
 
     def const(value):
-        # np.maximum and np.fmax take 2.5 times as long against a scalar as against an array.
+        # np.maximum and np.fmax take 2.5 times as long against a scalar as against an array:
+        # one row of the value, broadcast over the rows, is as fast as a whole block.
         if value not in consts:
-            consts[value] = np.full((first, n), value, dtype=wdt)
+            consts[value] = np.full(n, value, dtype=wdt)
         return consts[value]
 
     # float64 softmax output shows every term, however small: clamped terms (below e^-700) are
@@ -313,15 +332,14 @@ def _real_blocks(rows, kind, out_dtype, temperature, compensate):
         # _EXP_FLOOR, and whatever the clamp changes is put back or cannot show (see above).
         clamp = bool((lo < _EXP_FLOOR * temperature).any())
         err = None
+        band = None
+        clamped = False  # d itself clamped (float64 softmax at T = 1)
         if compensate and kind == "softmax":
             # Only rows spread wider than _SHIFT_SPREAD need the correction: elsewhere the
             # rounding of x - m costs at most _SHIFT_SPREAD / 2 eps. log_softmax and lse need
             # it only in dominated rows (below), where s is small and log1p(s) as accurate as s.
             wide = lo <= -spread
             if wide.any():
-                # With a clamp, err is that of max(d, (F - 1) T): exact above, and
-                # fmax(err, -1) = -1 below F - 2, where exp(F) (1 + err) must give 0.
-                floor = const((_EXP_FLOOR - 1.0) * temperature) if clamp else None
                 hint = None
                 if clamp and exact_small:
                     # One look for both rare cases of masked rows: a finite entry whose term
@@ -331,7 +349,21 @@ def _real_blocks(rows, kind, out_dtype, temperature, compensate):
                     hint = d <= top[:, None]
                     hint &= d >= _EXP_ZERO * temperature
                     hint = bool(hint.any())
-                err = _shift_error(xb, m_shift, d, lo, err_scratch[:nb], wide, floor, hint)
+                if clamp and temperature == 1.0:
+                    if hint:
+                        band = _band(d)  # before the clamp below changes d
+                    # T = 1: d is clamped once, in place, for both err and exp: err is exact
+                    # where d >= F, and fmax(err, -1) = -1 below F - 1, where exp(F) (1 + err)
+                    # must give 0 (in between: the band, recomputed).
+                    np.maximum(d, const(_EXP_FLOOR), out=d)
+                    clamped = True
+                    floor = None
+                else:
+                    # With a clamp, err is that of max(d, (F - 1) T): exact above, and
+                    # fmax(err, -1) = -1 below F - 2, where exp(F) (1 + err) must give 0.
+                    floor = const((_EXP_FLOOR - 1.0) * temperature) if clamp else None
+                err = _shift_error(xb, m_shift, d, lo, err_scratch[:nb], tmp_scratch[:nb], wide,
+                                   floor, hint)
                 if not wide.all():
                     err[~wide] = 0.0  # narrow rows are left uncorrected: exp(d) (1 + 0)
         if temperature != 1.0:
@@ -340,17 +372,13 @@ def _real_blocks(rows, kind, out_dtype, temperature, compensate):
             if err is not None:
                 np.divide(err, temperature, out=err)
         e = d if kind == "softmax" else e_scratch[:nb]
-        band = None
         if clamp:
-            if exact_small and (err is None or hint):
-                # Terms in [e^-746, e^-700): subnormal or just above, rare (a row spread over
-                # 700): recomputed one by one below. Under e^-746 (and -inf) they are 0.
-                band = d < _EXP_FLOOR
-                band &= d >= _EXP_ZERO
-                band = np.nonzero(band) if band.any() else None
+            if exact_small and band is None and (err is None or hint) and temperature != 1.0:
+                band = _band(d)
             if err is not None:
-                np.fmax(err, const(-1.0)[:nb], out=err)  # NaN (x = -inf) too
-            np.maximum(d, const(_EXP_FLOOR)[:nb], out=e)
+                np.fmax(err, const(-1.0), out=err)  # NaN (x = -inf) too
+            if not clamped:
+                np.maximum(d, const(_EXP_FLOOR), out=e)
             np.exp(e, out=e)
         else:
             np.exp(d, out=e)
@@ -386,18 +414,24 @@ def _real_blocks(rows, kind, out_dtype, temperature, compensate):
             dom = (lo <= -spread) & (s < 1.0) & ~bad
             if dom.any():
                 idx = np.flatnonzero(dom)
-                sel = slice(None) if idx.size == nb else idx
+                # Half the rows or more: the whole block, no copies (the other rows' sums of
+                # corrections are computed and dropped); fewer: those rows, copied out.
+                whole = 2 * idx.size >= nb
+                sel = slice(None) if whole else idx
                 xs, ms = xb[sel], m_shift[sel]
                 ds = d[sel] if temperature == 1.0 else xs - ms[:, None]  # fl(x - m), undivided
                 floor = const((_EXP_FLOOR - 1.0) * temperature) if clamp else None
-                err = _shift_error(xs, ms, ds, lo[sel], err_scratch[: idx.size], None, floor)
+                rows_wanted = dom if whole else None
+                err = _shift_error(xs, ms, ds, lo[sel], err_scratch[: xs.shape[0]],
+                                   tmp_scratch[: xs.shape[0]], rows_wanted, floor)
                 if temperature != 1.0:
                     err /= temperature
                 if clamp:
-                    np.fmax(err, const(-1.0)[: idx.size], out=err)
+                    np.fmax(err, const(-1.0), out=err)
                 np.multiply(err, e[sel], out=err)
-                err[np.arange(idx.size), k[sel]] = 0.0  # the maximal term is exact
-                s[sel] += err.sum(axis=1)
+                err[np.arange(xs.shape[0]), k[sel]] = 0.0  # the maximal term is exact
+                corr = err.sum(axis=1)
+                s[idx] += corr[idx] if whole else corr
         if clamp:
             tiny = np.flatnonzero((s < n * _CLAMP_EXACT_ABOVE) & ~bad)
             if tiny.size:
@@ -539,30 +573,39 @@ def _softmax_rows(rows, mask, temperature, log):
     # skip the shift (_narrow_rows); the others (huge or tiny scores, NaN, +inf) are shifted.
     # Deciding by the maximum first costs one cheap pass and no exp. Rows that are entirely
     # -inf (fully masked) go with the direct ones and are repaired after: no split for them.
-    ar = np.arange(rows.shape[0])
-    k = np.argmax(rows, axis=1)  # log_softmax's maximal entries, found once for every block
-    m = rows[ar, k]
-    with np.errstate(invalid="ignore"):
-        lowest = _LOG_DIRECT_MIN_LOG if log else _DIRECT_MIN_LOG
-        empty = m == -np.inf
-        direct = ((m >= lowest) & (m < _DIRECT_MAX_LOG - np.log(rows.shape[1]))) | empty
-    if not direct.any():
-        return _shifted_rows(rows, mask, temperature, log)
-    if direct.all():
-        out = _narrow_rows(rows, k, m, log)
-    else:
-        out = np.empty(rows.shape, dtype=dtype)
-        idx = np.flatnonzero(direct)
-        out[idx] = _narrow_rows(rows[idx], k[idx], m[idx], log)
-        idx = np.flatnonzero(~direct)
-        out[idx] = _shifted_rows(rows[idx], None if mask is None else mask[idx], temperature, log)
-    if empty.any():
-        idx = np.flatnonzero(empty)
-        out[idx] = _repair_rows(rows[idx], None if mask is None else mask[idx], log)
+    # The rows are taken in chunks of about 8 MB, so that the pass for the maximum leaves the
+    # chunk in the CPU's last-level cache for the passes that follow (read once from memory).
+    out = np.empty(rows.shape, dtype=dtype)
+    n = rows.shape[1]
+    chunk = max(1, _CHUNK_BYTES // (n * dtype.itemsize))
+    lowest = _LOG_DIRECT_MIN_LOG if log else _DIRECT_MIN_LOG
+    highest = _DIRECT_MAX_LOG - np.log(n)
+    for c0 in range(0, rows.shape[0], chunk):
+        c1 = min(rows.shape[0], c0 + chunk)
+        xc, oc = rows[c0:c1], out[c0:c1]
+        mc = None if mask is None else mask[c0:c1]
+        k = np.argmax(xc, axis=1)  # log_softmax's maximal entries, found once for every block
+        m = xc[np.arange(c1 - c0), k]
+        with np.errstate(invalid="ignore"):
+            empty = m == -np.inf
+            direct = ((m >= lowest) & (m < highest)) | empty
+        if not direct.any():
+            _shifted_rows(xc, mc, temperature, log, out=oc)
+            continue
+        if direct.all():
+            _narrow_rows(xc, k, m, log, out=oc)
+        else:
+            idx = np.flatnonzero(direct)
+            oc[idx] = _narrow_rows(xc[idx], k[idx], m[idx], log)
+            idx = np.flatnonzero(~direct)
+            oc[idx] = _shifted_rows(xc[idx], None if mc is None else mc[idx], temperature, log)
+        if empty.any():
+            idx = np.flatnonzero(empty)
+            oc[idx] = _repair_rows(xc[idx], None if mc is None else mc[idx], log)
     return out
 
 
-def _shifted_rows(rows, mask, temperature, log):
+def _shifted_rows(rows, mask, temperature, log, out=None):
     """softmax or log_softmax of real C-contiguous (R, n > 0) ``rows``, shifted by the maximum."""
     dtype = rows.dtype
     with np.errstate(all="ignore"):
@@ -572,6 +615,7 @@ def _shifted_rows(rows, mask, temperature, log):
             out_dtype=dtype,
             temperature=temperature,
             compensate=working_dtype(dtype) == dtype,
+            out=out,
         )
     bad = ~np.isfinite(m)
     if bad.any():
@@ -579,7 +623,7 @@ def _shifted_rows(rows, mask, temperature, log):
     return out
 
 
-def _narrow_rows(rows, k, m, log):
+def _narrow_rows(rows, k, m, log, out=None):
     """softmax or log_softmax of float16/float32 C-contiguous (R, n > 0) ``rows`` at T = 1.
 
     ``k`` and ``m`` hold the index and value of each row's maximum, and every row is in range:
@@ -594,16 +638,17 @@ def _narrow_rows(rows, k, m, log):
     the rounding of ``max + log1p(s)`` cannot show. Each row's result depends only on that row.
     """
     with _SmallBuffers(), np.errstate(all="ignore"):
-        return _narrow_blocks(rows, k, m, log)
+        return _narrow_blocks(rows, k, m, log, out)
 
 
-def _narrow_blocks(rows, k, m, log):
+def _narrow_blocks(rows, k, m, log, out):
     n_rows, n = rows.shape
     step = max(1, _NARROW_BLOCK_ELEMENTS // n)
     first = min(n_rows, step)
-    out = np.empty((n_rows, n), dtype=rows.dtype)
+    if out is None:
+        out = np.empty((n_rows, n), dtype=rows.dtype)
     e_buf = np.empty((first, n), dtype=np.float64)
-    floor = clamped = None
+    floor = None
     total = np.empty(n_rows, dtype=np.float64)
     for r0 in range(0, n_rows, step):
         r1 = min(n_rows, r0 + step)
@@ -617,11 +662,11 @@ def _narrow_blocks(rows, k, m, log):
             np.exp(xb, out=e, dtype=np.float64)
         else:
             if floor is None:
-                # The clamp in the input's dtype, against an array (np.maximum is 4 times
-                # slower against a scalar), then exp casts on the fly.
-                floor = np.full((first, n), _EXP_FLOOR, dtype=rows.dtype)
-                clamped = np.empty((first, n), dtype=rows.dtype)
-            c = np.maximum(xb, floor[: r1 - r0], out=clamped[: r1 - r0])
+                # The clamp in the input's dtype, against a row (np.maximum is 4 times slower
+                # against a scalar), into the output block (overwritten below), then exp
+                # casts on the fly.
+                floor = np.full(n, _EXP_FLOOR, dtype=rows.dtype)
+            c = np.maximum(xb, floor, out=out[r0:r1])
             np.exp(c, out=e, dtype=np.float64)
         if not log:
             np.sum(e, axis=1, out=t)
