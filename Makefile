@@ -118,8 +118,9 @@ test-notebooks: $(LIB_STAMP)
 
 test-browser: book test-built
 
+# Two editions' pages in Chromium: one browser per core (pytest-xdist).
 test-built: $(LIB_STAMP)
-	$(PY) -m pytest tests -m "$(MARK)" -p no:cacheprovider
+	$(PY) -m pytest tests -m "$(MARK)" -p no:cacheprovider -n $(JOBS)
 
 # The library tests and nbval over every notebook under each CPU profile, against the same
 # stored outputs (executed once, under the native profile, by `make notebooks`).
