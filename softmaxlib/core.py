@@ -288,9 +288,11 @@ def _real_blocks(rows, kind, out_dtype, temperature, compensate, out):
     e_scratch = None if kind == "softmax" else np.empty((first, n), dtype=wdt)
     m_all = np.empty(n_rows, dtype=wdt)
     L_all = None if kind == "softmax" else np.empty(n_rows, dtype=wdt)
-    # Two scratch blocks for the shifts' rounding errors (err and TwoSum's temporary).
-    err_scratch = np.empty((first, n), dtype=wdt) if compensate else None
-    tmp_scratch = np.empty((first, n), dtype=wdt) if compensate else None
+    # Two scratch blocks for the shifts' rounding errors (err and TwoSum's temporary): from
+    # the start for softmax, on the first dominated row for log_softmax and lse.
+    eager = compensate and kind == "softmax"
+    err_scratch = np.empty((first, n), dtype=wdt) if eager else None
+    tmp_scratch = np.empty((first, n), dtype=wdt) if eager else None
     consts = {}
 
     def const(value):
@@ -413,6 +415,9 @@ def _real_blocks(rows, kind, out_dtype, temperature, compensate, out):
             # roundings move it by at most u * E_p[max - x] <= u * log(n) (the entropy bound).
             dom = (lo <= -spread) & (s < 1.0) & ~bad
             if dom.any():
+                if err_scratch is None:
+                    err_scratch = np.empty((first, n), dtype=wdt)
+                    tmp_scratch = np.empty((first, n), dtype=wdt)
                 idx = np.flatnonzero(dom)
                 # Half the rows or more: the whole block, no copies (the other rows' sums of
                 # corrections are computed and dropped); fewer: those rows, copied out.
@@ -497,24 +502,23 @@ def _complex_log_total(ek, s, log_abs_ek):
 # Slices whose maximum is not finite.
 
 
-def _repair_rows(rows, mask, log):
-    """softmax (or log_softmax) of real rows whose maximum is NaN, +inf or -inf.
+def _repair_rows(out, rows, idx, mask, log, m):
+    """Write softmax (or log_softmax) of the real rows ``idx`` of ``rows`` into ``out``.
 
-    NaN propagates; +inf entries share the probability equally; a row with no unmasked entry
-    gives zeros (log: -inf); a row of unmasked -inf entries gives NaN.
+    The rows are those whose maximum is NaN, +inf or -inf. NaN propagates; +inf entries share
+    the probability equally; a row with no unmasked entry gives zeros (log: -inf); a row of
+    unmasked -inf entries gives NaN. Whole rows are filled in place (fully masked rows are
+    the common case): no copy of them is made, so they add nothing to the peak memory.
     """
-    m = np.max(rows, axis=1)
-    out = np.empty(rows.shape, dtype=np.float64)
-    empty = np.zeros(len(m), dtype=bool) if mask is None else ~mask.any(axis=1)
+    m = m[idx]  # the row maxima
+    empty = np.zeros(idx.size, dtype=bool) if mask is None else ~mask[idx].any(axis=1)
     undefined = np.isnan(m) | ((m == -np.inf) & ~empty)
-    out[undefined] = np.nan  # whole rows at a time: fully masked rows are the common case
-    out[empty] = -np.inf if log else 0.0
-    top_rows = np.flatnonzero((m == np.inf) & ~undefined)
-    if top_rows.size:
-        top = rows[top_rows] == np.inf
-        count = top.sum(axis=1, keepdims=True)
-        out[top_rows] = np.where(top, -np.log(count), -np.inf) if log else top / count
-    return out
+    out[idx[undefined]] = np.nan
+    out[idx[empty]] = -np.inf if log else 0.0
+    for i in idx[(m == np.inf) & ~undefined]:  # rare: rows holding +inf
+        top = rows[i] == np.inf
+        count = np.count_nonzero(top)
+        out[i] = np.where(top, -np.log(count), -np.inf) if log else top / count
 
 
 def _softmax_rows(rows, mask, temperature, log):
@@ -601,7 +605,7 @@ def _softmax_rows(rows, mask, temperature, log):
             oc[idx] = _shifted_rows(xc[idx], None if mc is None else mc[idx], temperature, log)
         if empty.any():
             idx = np.flatnonzero(empty)
-            oc[idx] = _repair_rows(xc[idx], None if mc is None else mc[idx], log)
+            _repair_rows(oc, xc, idx, mc, log, m)
     return out
 
 
@@ -619,7 +623,7 @@ def _shifted_rows(rows, mask, temperature, log, out=None):
         )
     bad = ~np.isfinite(m)
     if bad.any():
-        out[bad] = _repair_rows(rows[bad], None if mask is None else mask[bad], log)
+        _repair_rows(out, rows, np.flatnonzero(bad), mask, log, m)
     return out
 
 
