@@ -37,7 +37,7 @@ from test_notebooks import ROOT, toc_files
 def pages() -> list[Path]:
     """Every page of the table of contents that is written in Markdown or is a notebook."""
     found = []
-    for name in toc_files():
+    for name in sorted(toc_files()):  # a set: sorted, so every xdist worker collects the same
         for suffix in (".ipynb", ".md"):
             path = ROOT / f"{name}{suffix}"
             if path.exists():
