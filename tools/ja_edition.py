@@ -561,6 +561,9 @@ def japanese_config(root: Path = ROOT, ja: Path = JA) -> dict:
     conf["html_extra_path"] = []
     conf["mathjax_path"] = "../" + conf["mathjax_path"]
     conf["softmax_book_language"] = LANGUAGE
+    # myst-nb's prompts for hidden code ("Show code cell source") have no Japanese catalogue.
+    conf["nb_code_prompt_show"] = "コードを表示"
+    conf["nb_code_prompt_hide"] = "コードを隠す"
     # Japanese words inside math (\text{未定義}) are drawn in the page's font, which has them;
     # MathJax's own fonts have no Japanese glyphs.
     conf["mathjax3_config"] = {"chtml": {"mtextInheritFont": True, "unknownFamily": "\"Noto Sans JP\", serif"}}
