@@ -15,19 +15,17 @@ English words its English twin shows. Without the Japanese page in the build the
 skip (fail under CI=true, as the other browser tests do).
 """
 
-import re
-
 import pytest
-from test_browser import CHAPTERS, _unavailable, browser, visit  # noqa: F401  (Chromium fixtures)
+from explorable_pages import EDITIONS, JAPANESE, english_left, english_words, words_js
+from explorable_pages import open_edition as _open_edition
+from test_browser import browser, visit  # noqa: F401  (Chromium fixtures)
 
 pytestmark = pytest.mark.browser
 
 PAGE = "notebooks/10_softmax_at_scale.html"
 PHONE = {"width": 390, "height": 844}
-EDITIONS = {"en": "", "ja": "ja/"}
 # How each edition counts the chunks merged: "k of n", "k / n".
 STEP = {"en": "{k} of {n}", "ja": "{k} / {n}"}
-JAPANESE = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uff01-\uff60]")
 # Words that are the same in both editions: a function's name in a formula.
 FORMULA_WORDS = {"exp"}
 
@@ -62,11 +60,7 @@ def expected(v):
 
 
 def open_edition(visit, lang: str):  # noqa: F811
-    """The chapter in the edition ``lang``; the Japanese one skips (fails in CI) if not built."""
-    relpath = EDITIONS[lang] + PAGE
-    if lang != "en" and relpath not in CHAPTERS:
-        _unavailable(f"{relpath} is not in the built book: build the Japanese edition")
-    return visit(relpath)
+    return _open_edition(visit, PAGE, lang)
 
 
 def step_through(v, rows, p, lang="en"):
@@ -115,18 +109,7 @@ def test_explorable_is_labelled_and_fits_a_phone(visit, lang):  # noqa: F811
     assert width[0] <= width[1], f"the explorable is cut off at 390 px: {width}"
 
 
-# Everything the explorable shows or announces: its text, and its accessible names and values.
-# Text node by text node: innerText runs two adjacent buttons together ("chunkReset").
-_WORDS_JS = """() => {
-    const root = document.getElementById('online-explorable');
-    const texts = [];
-    const walk = document.createTreeWalker(root, NodeFilter.SHOW_TEXT);
-    while (walk.nextNode()) texts.push(walk.currentNode.nodeValue);
-    const attrs = ['aria-label', 'aria-valuetext', 'title'];
-    const els = [root, ...root.querySelectorAll('*')];
-    return [...texts,
-            ...els.flatMap(e => attrs.map(a => e.getAttribute(a)).filter(Boolean))].join('\\n');
-}"""
+_WORDS_JS = words_js("online-explorable")
 
 
 def words_shown(v) -> str:
@@ -158,13 +141,9 @@ def test_japanese_page_speaks_japanese(visit):  # noqa: F811
         assert JAPANESE.search(text), f"the explorable's {what} {text!r} is not Japanese"
     # The English words of the English page's explorable, except the names in formulas, must
     # not appear in the Japanese one.
-    english = {
-        w.lower() for w in re.findall(r"[A-Za-z]{2,}", words_shown(open_edition(visit, "en")))
-    }
-    english -= FORMULA_WORDS
+    english = english_words(words_shown(open_edition(visit, "en"))) - FORMULA_WORDS
     assert {"next", "chunk", "reset", "maximum"} <= english, english
     said = words_shown(ja)
-    # (not \b: a Japanese character is a word character too, "のchunk" has no \b before "c")
-    left = sorted(w for w in english if re.search(rf"(?i)(?<![a-z]){w}(?![a-z])", said))
+    left = english_left(english, said)
     assert not left, f"the Japanese explorable still says {left}: {said!r}"
     assert not ja.unexpected_console_errors(), ja.console

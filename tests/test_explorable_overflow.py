@@ -19,15 +19,15 @@ words its English twin shows. Without the Japanese page in the build the Japanes
 from __future__ import annotations
 
 import math
-import re
 
 import pytest
-from test_browser import CHAPTERS, _unavailable, browser, visit  # noqa: F401  (Chromium fixtures)
+from explorable_pages import EDITIONS, JAPANESE, english_left, english_words, words_js
+from explorable_pages import open_edition as _open_edition
+from test_browser import browser, visit  # noqa: F401  (Chromium fixtures)
 
 pytestmark = pytest.mark.browser
 
 PAGE = "notebooks/02_overflow_underflow_accuracy.html"
-EDITIONS = {"en": "", "ja": "ja/"}
 # What the explorable says of e^x, by its data-kind, in each edition.
 KINDS = {
     "en": {k: k for k in ("normal", "subnormal", "overflows to inf", "underflows to 0")},
@@ -38,7 +38,6 @@ KINDS = {
         "underflows to 0": "0 にアンダーフローします",
     },
 }
-JAPANESE = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uff01-\uff60]")
 # Words that are the same in both editions: names in formulas and the formats' names.
 FORMULA_WORDS = {"ln", "exp", "inf", "nan", "float", "softmax"}
 
@@ -90,12 +89,7 @@ def shown_kind(page, lang: str) -> str:
 
 
 def open_edition(visit, lang: str):  # noqa: F811
-    relpath = EDITIONS[lang] + PAGE
-    if relpath not in CHAPTERS:
-        if lang == "en":
-            pytest.skip(f"{PAGE} is not in the built book")
-        _unavailable(f"{relpath} is not in the built book: build the Japanese edition")
-    v = visit(relpath)
+    v = _open_edition(visit, PAGE, lang)
     v.page.wait_for_selector("#overflow-dtype")
     return v
 
@@ -171,18 +165,7 @@ def test_slider_drives_the_score(chapter, edition):
     assert chapter.get_attribute("#overflow-x-range", "max") == "110"
 
 
-# Everything the explorable shows or announces: its text, and its accessible names and values.
-# Text node by text node: innerText runs two adjacent buttons together ("chunkReset").
-_WORDS_JS = """() => {
-    const root = document.getElementById('overflow-explorable');
-    const texts = [];
-    const walk = document.createTreeWalker(root, NodeFilter.SHOW_TEXT);
-    while (walk.nextNode()) texts.push(walk.currentNode.nodeValue);
-    const attrs = ['aria-label', 'aria-valuetext', 'title'];
-    const els = [root, ...root.querySelectorAll('*')];
-    return [...texts,
-            ...els.flatMap(e => attrs.map(a => e.getAttribute(a)).filter(Boolean))].join('\\n');
-}"""
+_WORDS_JS = words_js("overflow-explorable")
 
 
 def words_shown(page) -> str:
@@ -221,13 +204,9 @@ def test_japanese_page_speaks_japanese(visit):  # noqa: F811
         assert JAPANESE.search(text), f"the explorable's {what} {text!r} is not Japanese"
     # The English words of the English page's explorable, except the names in formulas and
     # the formats' names, must not appear in the Japanese one.
-    english = {
-        w.lower() for w in re.findall(r"[A-Za-z]{2,}", words_shown(open_edition(visit, "en").page))
-    }
-    english -= FORMULA_WORDS
+    english = english_words(words_shown(open_edition(visit, "en").page)) - FORMULA_WORDS
     assert {"format", "overflows", "subnormal", "underflows"} <= english, english
     said = words_shown(page)
-    # (not \b: a Japanese character is a word character too, "のscore" has no \b before "s")
-    left = sorted(w for w in english if re.search(rf"(?i)(?<![a-z]){w}(?![a-z])", said))
+    left = english_left(english, said)
     assert not left, f"the Japanese explorable still says {left}: {said!r}"
     assert ja.unexpected_console_errors() == []

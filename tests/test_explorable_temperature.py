@@ -17,16 +17,16 @@ import json
 import re
 
 import pytest
-from test_browser import CHAPTERS, _unavailable, browser, visit  # noqa: F401  (Chromium fixtures)
+from explorable_pages import EDITIONS, JAPANESE, english_left, english_words, words_js
+from explorable_pages import open_edition as _open_edition
+from test_browser import browser, visit  # noqa: F401  (Chromium fixtures)
 
 pytestmark = pytest.mark.browser
 
 PAGE = "notebooks/01_scores_to_probabilities.html"
 PHONE = {"width": 390, "height": 844}
-EDITIONS = {"en": "", "ja": "ja/"}
 # The reference table's first two column heads: the Japanese edition may translate them.
 HEADS = {"en": [["class", "score"]], "ja": [["class", "score"], ["クラス", "スコア"]]}
-JAPANESE = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uff01-\uff60]")
 # Words that are the same in both editions: a function's name in a formula.
 FORMULA_WORDS = {"softmax"}
 
@@ -46,18 +46,7 @@ _SHOWN_JS = """() => ({
     label: document.querySelector('label[for="temperature-slider"]') !== null,
 })"""
 
-# Every word the explorable shows or announces: its text, and its accessible names and values.
-# Text node by text node: innerText runs two adjacent buttons together ("chunkReset").
-_WORDS_JS = """() => {
-    const root = document.getElementById('temperature-explorable');
-    const texts = [];
-    const walk = document.createTreeWalker(root, NodeFilter.SHOW_TEXT);
-    while (walk.nextNode()) texts.push(walk.currentNode.nodeValue);
-    const attrs = ['aria-label', 'aria-valuetext', 'title'];
-    const els = [root, ...root.querySelectorAll('*')];
-    return [...texts,
-            ...els.flatMap(e => attrs.map(a => e.getAttribute(a)).filter(Boolean))].join('\\n');
-}"""
+_WORDS_JS = words_js("temperature-explorable")
 
 _NUMBER = re.compile(r"-?\d+(?:\.\d+)?$")
 
@@ -70,11 +59,7 @@ def last_number(cell: str) -> str:
 
 
 def open_edition(visit, lang: str):  # noqa: F811
-    """The chapter in the edition ``lang``; the Japanese one skips (fails in CI) if not built."""
-    relpath = EDITIONS[lang] + PAGE
-    if lang != "en" and relpath not in CHAPTERS:
-        _unavailable(f"{relpath} is not in the built book: build the Japanese edition")
-    return visit(relpath)
+    return _open_edition(visit, PAGE, lang)
 
 
 def reference(v, lang: str = "en") -> tuple[list[str], list[str], dict[str, list[str]]]:
@@ -168,11 +153,9 @@ def test_japanese_page_speaks_japanese(visit):  # noqa: F811
     # the names in formulas, must not appear in the Japanese one.
     en = open_edition(visit, "en")
     data = set(json.loads(en.page.locator("#temperature-explorable").get_attribute("data-classes")))
-    english = {w.lower() for w in re.findall(r"[A-Za-z]{2,}", words_shown(en))}
-    english -= {w.lower() for w in data} | FORMULA_WORDS
+    english = english_words(words_shown(en)) - {w.lower() for w in data} - FORMULA_WORDS
     assert {"temperature", "probability"} <= english, f"the English words were not found: {english}"
     said = words_shown(ja)
-    # (not \b: a Japanese character is a word character too, "のscore" has no \b before "s")
-    left = sorted(w for w in english if re.search(rf"(?i)(?<![a-z]){w}(?![a-z])", said))
+    left = english_left(english, said)
     assert not left, f"the Japanese explorable still says {left}: {said!r}"
     assert not ja.unexpected_console_errors(), ja.console
