@@ -191,3 +191,10 @@ def test_ids_and_hashes_of_digits_stay_strings(tmp_path):
     path = jdir / "notebooks" / "01_demo.yml"
     path.write_text(path.read_text(encoding="utf-8").replace("id: intro", "id: 12345"), encoding="utf-8")
     assert ja.load_translation("notebooks/01_demo", jdir)["cells"][0]["id"] == "12345"
+
+
+def test_checker_rejects_a_glossary_term_the_english_glossary_lacks():
+    targets = ja.english_targets()
+    assert "softmax" in {t.lower() for t in targets["terms"]}
+    problems = ja.check_references("{term}`ソフトマックス関数 <softmax>` と {term}`no such term`", "x", targets, set(), "")
+    assert problems == ["x: {term}`no such term` does not exist in the English book"]

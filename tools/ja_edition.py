@@ -262,6 +262,8 @@ def check_references(text: str, where: str, targets: dict, glued: set[str], en_t
             ok = target.lstrip("/") in targets["pages"] or target in targets["pages"]
         elif role.startswith("cite"):
             ok = all(k.strip() in targets["cites"] for k in target.split(","))
+        elif role == "term":  # Sphinx matches glossary terms without regard to case
+            ok = target.lower() in {t.lower() for t in targets["terms"]}
         else:
             continue
         if not ok:
