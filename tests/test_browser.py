@@ -632,8 +632,12 @@ def test_glossary_draws_japanese_in_the_local_web_font(visit):
 
 def test_offline_search_finds_softmax(visit):
     v = visit("search.html", "?q=softmax")
+    # Sphinx adds the results one at a time, 5 ms apart, and writes its summary after the last:
+    # reading them before that saw only the first few (a race lost once on a loaded machine).
     v.page.wait_for_function(
-        "() => document.querySelectorAll('#search-results li, .search li').length > 0", timeout=30_000
+        "() => /Search finished|did not match/.test("
+        "document.querySelector('#search-results .search-summary')?.textContent || '')",
+        timeout=30_000,
     )
     results = v.page.evaluate(
         "() => [...document.querySelectorAll('#search-results li a, .search li a')].map(a => a.href)"
