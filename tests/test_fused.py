@@ -106,6 +106,26 @@ class TestFusedSoftmax:
         err = np.where(normal, error_in_eps(fused_softmax(x), exact, dtype), 0.0)
         assert err.max() <= softmax_bound(200, dtype, fused=True)
 
+    @pytest.mark.parametrize("n", [1, 15, 16, 17, 255, 256, 257, 300, 4097])
+    def test_every_row_length_within_bound(self, n):
+        # The kernel's sum reads spans of 256 terms as 16 lanes of 16 and the rest in blocks
+        # of up to 16 (_fused_kernels._sum): lengths on both sides of each boundary, with
+        # scores spread enough (sd 3) that the terms differ by orders of magnitude.
+        x = np.random.default_rng(n).normal(size=(2, n)) * 3.0
+        assert error_in_eps(fused_softmax(x), exact_softmax(x)).max() <= softmax_bound(
+            n, np.float64, fused=True)
+        assert error_in_eps(fused_log_softmax(x), exact_log_softmax(x)).max() <= log_softmax_bound(
+            n, np.float64, fused=True)
+
+    @pytest.mark.parametrize("dtype", KERNEL_DTYPES)
+    def test_signed_zero_maximum(self, dtype):
+        # -0.0 orders below +0.0 by its bits: the maximum is still the first zero of either
+        # sign, and both zeros get the same probability.
+        x = np.array([[-1.0, -0.0, 0.0, -2.0], [-0.0, -3.0, -0.0, -1.0]], dtype=dtype)
+        _agree(fused_softmax(x), core.softmax(x), dtype, _tol(fused_softmax, x))
+        p = fused_log_softmax(x)
+        assert p[0, 1] == p[0, 2] and p[1, 0] == p[1, 2]
+
     def test_float32_rounds_once(self):
         # float32 is computed in float64 and rounded once, like core: the same bits almost
         # always. The two float64 values are within 25 eps64 of each other (both bounds), so
