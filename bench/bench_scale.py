@@ -191,10 +191,11 @@ def main(argv=None):
         del x
     numba.set_num_threads(threads)
 
-    scratch = threads * (8 * SHAPE[1] + 8 * (-(-SHAPE[1] // 16)))  # rows + sums of 16-term blocks
+    scratch = threads * (8 * SHAPE[1] + 2 * 16 * 8)  # a row + the sum's 16 lanes (s and c)
     print(
         f"\nnumba scratch, not seen by tracemalloc: {threads} threads x (float64 row"
-        f" + block sums) = {scratch / 1024:.0f} KiB = {scratch / (4 * SHAPE[0] * SHAPE[1]):.4f}"
+        f" + 16 compensated lane sums) = {scratch / 1024:.0f} KiB"
+        f" = {scratch / (4 * SHAPE[0] * SHAPE[1]):.4f}"
         " float32 outputs"
     )
     print(f"load average after: {os.getloadavg()[0]:.2f}\n")

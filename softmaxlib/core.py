@@ -23,10 +23,11 @@ accurate when ``s`` is tiny. In detail:
   exactly (Dekker's Fast2Sum, 2 operations, in rows whose maximum dominates every entry in
   exponent; Knuth's TwoSum, 5, in the others) and fed back as
   ``exp(d + err) = exp(d) (1 + err)``, so every probability is accurate to a few ulps however
-  far apart the entries are; narrower rows lose at most half an eps to it and skip the work. log_softmax and logsumexp need the correction
-  only in dominated rows (s < 1): elsewhere ``log1p(s) >= log 2`` and the roundings move it
-  by at most ``u log(n)``. (float16 and float32 differences are exact in float64.) Complex
-  input gets the same correction;
+  far apart the entries are; narrower rows lose at most half an eps to it and skip the
+  work. log_softmax and logsumexp need the correction only in dominated rows (s < 1):
+  elsewhere ``log1p(s) >= log 2`` and the roundings move it by at most ``u log(n)``.
+  (float16 and float32 differences are exact in float64.) Complex input gets the same
+  correction;
 * ``exp``'s argument is clamped at -700 in blocks that reach below it: numpy's SIMD ``exp``
   takes a slow path (ten times slower) for arguments that underflow, which masked (-inf)
   entries and widely spread rows are full of. A clamped term cannot show in a sum or in
@@ -37,8 +38,10 @@ softmax and log_softmax of float16/float32 input at temperature 1 skip the shift
 float64's range allows: with ``S' = sum(exp(x))`` finite and at least e^-580, they return
 ``exp(x) / S'`` and ``x - log(S')``, found in float64 (relative error about 1e-15) and rounded
 once, so they are as accurate as the shifted formulas and one pass cheaper. log_softmax does so
-only where ``log(S') - max(x) >= 2**-10``; rows with a more dominant entry, and rows out of
-range (overflow, underflow, NaN, infinities, masked out), take the shifted path.
+only where ``log(S') - max(x) >= 2**-10`` and ``|log(S')| < 2**10``; other rows take
+``(x - max) - log1p(s)``. Rows out of range (huge or tiny scores) are shifted by their
+maximum in the same float64 pass, exactly (float16/float32 differences are exact in
+float64); rows whose maximum is NaN or infinite (masked out, say) are repaired afterwards.
 
 Rows are processed in cache-sized blocks, in place where possible, so that the peak extra
 memory stays near one output and float32 input is upcast one block at a time. The blocks
@@ -573,10 +576,10 @@ def _softmax_rows(rows, mask, temperature, log):
         # float64 keeps the shift: on a grid where x + c is exact, softmax(x + c) is then
         # softmax(x) bit for bit (exp(x) / sum(exp(x)) would be only within rounding).
         return _shifted_rows(rows, mask, temperature, log)
-    # float16/float32 at T = 1: rows whose maximum keeps sum(exp(x)) within float64's range
-    # skip the shift (_narrow_rows); the others (huge or tiny scores, NaN, +inf) are shifted.
-    # Deciding by the maximum first costs one cheap pass and no exp. Rows that are entirely
-    # -inf (fully masked) go with the direct ones and are repaired after: no split for them.
+    # float16/float32 at T = 1 (_narrow_rows): x - max is exact in float64, so no shift needs
+    # a correction, and rows whose maximum keeps sum(exp(x)) within float64's range skip the
+    # shift (one pass fewer); the others (huge or tiny scores) are shifted by their maximum.
+    # Rows whose maximum is not finite (NaN, +inf, fully masked) are repaired after.
     # The rows are taken in chunks of about 8 MB, so that the pass for the maximum leaves the
     # chunk in the CPU's last-level cache for the passes that follow (read once from memory).
     out = np.empty(rows.shape, dtype=dtype)
@@ -587,25 +590,15 @@ def _softmax_rows(rows, mask, temperature, log):
     for c0 in range(0, rows.shape[0], chunk):
         c1 = min(rows.shape[0], c0 + chunk)
         xc, oc = rows[c0:c1], out[c0:c1]
-        mc = None if mask is None else mask[c0:c1]
-        k = np.argmax(xc, axis=1)  # log_softmax's maximal entries, found once for every block
-        m = xc[np.arange(c1 - c0), k]
+        k = np.argmax(xc, axis=1)  # the first maximum (or the first NaN)
+        m = xc[np.arange(c1 - c0), k].astype(np.float64)
         with np.errstate(invalid="ignore"):
-            empty = m == -np.inf
-            direct = ((m >= lowest) & (m < highest)) | empty
-        if not direct.any():
-            _shifted_rows(xc, mc, temperature, log, out=oc)
-            continue
-        if direct.all():
-            _narrow_rows(xc, k, m, log, out=oc)
-        else:
-            idx = np.flatnonzero(direct)
-            oc[idx] = _narrow_rows(xc[idx], k[idx], m[idx], log)
-            idx = np.flatnonzero(~direct)
-            oc[idx] = _shifted_rows(xc[idx], None if mc is None else mc[idx], temperature, log)
-        if empty.any():
-            idx = np.flatnonzero(empty)
-            _repair_rows(oc, xc, idx, mc, log, m)
+            finite = np.isfinite(m)
+            shift = np.where(finite & ((m < lowest) | (m >= highest)), m, 0.0)
+        _narrow_rows(xc, k, m, shift, log, out=oc)
+        if not finite.all():
+            mc = None if mask is None else mask[c0:c1]
+            _repair_rows(oc, xc, np.flatnonzero(~finite), mc, log, m)
     return out
 
 
@@ -627,25 +620,29 @@ def _shifted_rows(rows, mask, temperature, log, out=None):
     return out
 
 
-def _narrow_rows(rows, k, m, log, out=None):
+def _narrow_rows(rows, k, m, shift, log, out=None):
     """softmax or log_softmax of float16/float32 C-contiguous (R, n > 0) ``rows`` at T = 1.
 
-    ``k`` and ``m`` hold the index and value of each row's maximum, and every row is in range:
-    ``m >= -580`` (softmax) or ``m >= -500`` (log_softmax), and ``m + log(n) < _DIRECT_MAX_LOG``
-    (see _softmax_rows), or entirely -inf (garbage here, repaired by the caller).
-    float64 then has room for ``exp(x)`` itself: no term overflows and every term that can
-    show in the result is a normal float64, so ``p = exp(x) / S'`` and
-    ``log p = (x - max) - log1p(s)``, with ``s = sum_{i != k} exp(x_i) / exp(max)``, are found
-    in float64 without the shift (relative error about 1e-15, far below float32's eps) and
-    rounded once. log_softmax blocks whose every ``log1p(s) >= _LOG_DIRECT_GAP`` use
-    ``x - (max + log1p(s))``, one pass fewer: every ``|log p|`` is then at least that, and
-    the rounding of ``max + log1p(s)`` cannot show. Each row's result depends only on that row.
+    ``k`` and ``m`` hold the index and value (float64) of each row's maximum; ``shift`` is
+    the float64 value subtracted from each row before ``exp``: 0 for the rows in range,
+    ``m >= -580`` (softmax) or ``m >= -500`` (log_softmax) and ``m + log(n) < _DIRECT_MAX_LOG``
+    (see _softmax_rows), and for rows whose maximum is not finite (garbage here, repaired by
+    the caller); ``m`` for the others. Without the shift, float64 has room for ``exp(x)``
+    itself: no term overflows and every term that can show in the result is a normal float64.
+    With it, ``x - m`` is exact in float64 (both are float16/32) and the maximal term is 1.
+    Either way ``p = e / sum(e)`` and ``log p = (x - m) - log1p(s)``, with ``s`` the sum of
+    the other terms over the maximal one, are found in float64 (relative error about 1e-15,
+    far below float32's eps) and rounded once. log_softmax rows with ``log1p(s) >=
+    _LOG_DIRECT_GAP`` and ``|m| + log1p(s) < 2**10`` use ``x - (m + log1p(s))``, one pass
+    fewer where a whole block qualifies: every ``|log p|`` is then at least _LOG_DIRECT_GAP,
+    and the rounding of ``m + log1p(s)`` (below 2**-43) cannot show. Each row's result
+    depends only on that row: a block with shifted rows subtracts 0 from the others, exactly.
     """
     with _SmallBuffers(), np.errstate(all="ignore"):
-        return _narrow_blocks(rows, k, m, log, out)
+        return _narrow_blocks(rows, k, m, shift, log, out)
 
 
-def _narrow_blocks(rows, k, m, log, out):
+def _narrow_blocks(rows, k, m, shift, log, out):
     n_rows, n = rows.shape
     step = max(1, _NARROW_BLOCK_ELEMENTS // n)
     first = min(n_rows, step)
@@ -653,45 +650,56 @@ def _narrow_blocks(rows, k, m, log, out):
         out = np.empty((n_rows, n), dtype=rows.dtype)
     e_buf = np.empty((first, n), dtype=np.float64)
     floor = None
+    floor64 = None
     total = np.empty(n_rows, dtype=np.float64)
     for r0 in range(0, n_rows, step):
         r1 = min(n_rows, r0 + step)
         xb = rows[r0:r1]
         t = total[r0:r1]
         e = e_buf[: r1 - r0]
-        # Clamped, exp stays on its fast path (masked -inf entries): a term below e^-700
-        # is then below e^-120 of the sum (S' >= e^-580), 0 in float16/32. x is exact in
-        # float64, and each pass below casts on the fly instead of copying.
-        if np.min(xb) >= _EXP_FLOOR:  # no clamp needed: one pass, cast on the fly
+        cb = shift[r0:r1]
+        # exp's argument is clamped at _EXP_FLOOR where it reaches below (masked -inf entries,
+        # widely spread rows), which keeps numpy's exp on its fast path: a term below e^-700
+        # is below e^-120 of the sum (which is at least e^-580, or 1 when shifted), 0 in
+        # float16/32 output. Each pass below casts on the fly instead of copying.
+        if cb.any():
+            # Some rows shifted: x - shift for every row (exact; 0 changes nothing), clamped.
+            if floor64 is None:
+                floor64 = np.full(n, _EXP_FLOOR)  # np.maximum is 4 times slower on a scalar
+            np.subtract(xb, cb[:, None], out=e, dtype=np.float64)
+            np.maximum(e, floor64, out=e)
+            np.exp(e, out=e)
+        elif np.min(xb) >= _EXP_FLOOR:  # no clamp needed: one pass
             np.exp(xb, out=e, dtype=np.float64)
         else:
             if floor is None:
-                # The clamp in the input's dtype, against a row (np.maximum is 4 times slower
-                # against a scalar), into the output block (overwritten below), then exp
-                # casts on the fly.
                 floor = np.full(n, _EXP_FLOOR, dtype=rows.dtype)
+            # The clamp in the input's dtype, into the output block (overwritten below).
             c = np.maximum(xb, floor, out=out[r0:r1])
             np.exp(c, out=e, dtype=np.float64)
         if not log:
             np.sum(e, axis=1, out=t)
             np.multiply(e, (1.0 / t)[:, None], out=out[r0:r1], casting="same_kind")
             continue
-        # log p = (x - max) - log1p(s), with s = sum of the other exp(x_i) over exp(max):
+        # log p = (x - m) - log1p(s), with s = sum of the other terms over the maximal one:
         # no 1 + s is rounded, so a dominant entry keeps its tiny log-probability (relative
-        # error of s: a few float64 eps). Where every log p is at least _LOG_DIRECT_GAP
-        # away from 0, x - (max + log1p(s)) is as accurate and one pass cheaper.
+        # error of s: a few float64 eps).
         ar = np.arange(r1 - r0)
         kb = k[r0:r1]
         ek = e[ar, kb]
         e[ar, kb] = 0.0
         np.sum(e, axis=1, out=t)
         np.log1p(np.divide(t, ek, out=t), out=t)
-        mb = m[r0:r1].astype(np.float64)
-        if np.all(t >= _LOG_DIRECT_GAP):
+        mb = m[r0:r1]
+        # Rows where x - (m + log1p(s)) is as accurate as (x - m) - log1p(s) (see above).
+        one = (t >= _LOG_DIRECT_GAP) & (np.abs(mb) + t < 2.0**10)
+        if one.all():
             np.subtract(xb, (mb + t)[:, None], out=out[r0:r1], dtype=np.float64, casting="same_kind")
         else:
-            np.subtract(xb, mb[:, None], out=e, dtype=np.float64)  # exact in float64
-            np.subtract(e, t[:, None], out=out[r0:r1], casting="same_kind")
+            # (x - c) - t2: c = m + t and t2 = 0 in the rows above, c = m and t2 = t in the
+            # others; subtracting 0 is exact, so every row gets its own formula.
+            np.subtract(xb, np.where(one, mb + t, mb)[:, None], out=e, dtype=np.float64)
+            np.subtract(e, np.where(one, 0.0, t)[:, None], out=out[r0:r1], casting="same_kind")
     return out
 
 

@@ -917,6 +917,12 @@ class TestBlocks:
         x[222, 5] = np.nan          # non-finite rows are repaired block by block
         x[223, 9] = np.inf
         x[299, :] = -np.inf
+        # float32: rows out of float64's direct range are shifted, in the same block as
+        # rows that are not (which subtract 0); a row whose maximum is far from 0 takes
+        # log_softmax's two-step formula there.
+        x[40, :] += 3000.0
+        x[41, :] -= 3000.0
+        x[42, 2] += 30.0
         for f in (softmax, log_softmax):
             whole = f(x)
             rowwise = np.stack([f(row) for row in x])
