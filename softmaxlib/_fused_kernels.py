@@ -72,6 +72,18 @@ def _as_float(typingctx, bits):
     return types.float64(types.int64), codegen
 
 
+@intrinsic
+def _as_float32(typingctx, bits):
+    """The float32 whose bit pattern is the int32 ``bits`` (as _as_float)."""
+    if bits != types.int32:
+        return None
+
+    def codegen(context, builder, signature, args):
+        return builder.bitcast(args[0], ir.FloatType())
+
+    return types.float32(types.int32), codegen
+
+
 @njit(cache=True, inline="always", error_model="numpy")
 def _key(b, w):
     """Map the w-bit pattern ``b`` of a float to an int64 that orders like the float."""
@@ -104,6 +116,15 @@ def _first_at_least(xir, target, w):
 
 
 @njit(cache=True, inline="always", error_model="numpy")
+def _key_value(key, w):
+    """The float (as float64) whose key is ``key``: the map of _key is its own inverse."""
+    b = key ^ ((key >> (w - 1)) & ((np.int64(1) << (w - 1)) - 1))
+    if w == 64:
+        return _as_float(b)
+    return np.float64(_as_float32(np.int32(b)))
+
+
+@njit(cache=True, inline="always", error_model="numpy")
 def _row_stats(xr, xir, w):
     """Return (max, index of its first occurrence, smallest key) of one row."""
     kmax, kmin = _key_range(xir, w)
@@ -112,15 +133,6 @@ def _row_stats(xr, xir, w):
     # Every other key is at most kmax, so ">= kmax" finds the first maximum.
     first = _first_at_least(xir, kmax - 1 if kmax == 0 else kmax, w)
     return np.float64(xr[first]), first, kmin
-
-
-@njit(cache=True, inline="always", error_model="numpy")
-def _shifted(xr, i, m, t):
-    """(x_i - m) / t in float64, as softmaxlib.core computes it (no division when t is 1)."""
-    r = np.float64(xr[i]) - m
-    if t != 1.0:
-        r = r / t
-    return r
 
 
 @njit(cache=True, inline="always", error_model="numpy")
@@ -156,34 +168,57 @@ def _shift_error(x, m, r):
 
 
 @njit(cache=True, inline="always", error_model="numpy")
+def _term(xi, m, t, w, divide):
+    """exp((x_i - m) / t) for the finite maximum ``m`` of the row (0 for x_i = -inf).
+
+    The polynomial's value is scaled by 2**k, whose bits are assembled as an integer and
+    reinterpreted in a register: the scaling is exact in the normal range. For float64 scores
+    (``w == 64``) the term carries the TwoSum correction of its shift.
+    """
+    x = np.float64(xi)
+    r = x - m
+    # float64 only: exp(r + err) = exp(r) (1 + err); err is NaN for x = -inf, masked below.
+    err = _shift_error(x, m, r) if w == 64 else 0.0
+    if divide:
+        r = r / t
+        err = err / t
+    rc = max(r, _R_ZERO)  # keeps k in range; below -746 the term is 0 (selected below)
+    k = np.floor(rc * _LOG2E + 0.5)
+    y = (rc - k * _LN2_HI) - k * _LN2_LO
+    p = _poly(y, w)
+    if w == 64:
+        p = p + p * err  # one FMA: p (1 + err), rounded once
+    # A subnormal result (r < -708): 2**k is not a normal number, so the factors become
+    # p 2**-64 and 2**(k + 64), both normal; their product rounds once, like libm's exp.
+    sub = r < _R_MIN
+    p = p * (_TWO_M64 if sub else 1.0)
+    kb = np.int64(k) + (64 if sub else 0)
+    term = p * _as_float((kb + 1023) << 52)  # p 2**kb, rounded once (subnormal) or exact
+    return term if r >= _R_ZERO else 0.0  # below -746 (and for -inf) exp is exactly 0
+
+
+@njit(cache=True, inline="always", error_model="numpy")
 def _exp_terms(xr, m, t, buf, w):
     """Store exp((x_i - m) / t) in ``buf`` (float64), for the finite maximum ``m`` of the row.
 
-    x_i may be -inf. The polynomial's value is scaled by 2**k, whose bits are assembled as an
-    integer and reinterpreted in a register: the scaling is exact in the normal range. For
-    float64 scores (``w == 64``) each term carries the TwoSum correction of its shift.
+    One loop per case, each with its constants folded in: a test of ``t`` or ``w`` inside
+    the loop made LLVM compute both branches, two vector divisions per 8 terms included
+    (the slowest instruction there is), and keep only one.
     """
     n = xr.shape[0]
-    for i in range(n):
-        x = np.float64(xr[i])
-        r = x - m
-        # float64 only: exp(r + err) = exp(r) (1 + err); err is NaN for x = -inf, masked below.
-        err = _shift_error(x, m, r) if w == 64 else 0.0
-        if t != 1.0:
-            r = r / t
-            err = err / t
-        rc = max(r, _R_ZERO)  # keeps k in range; below -746 the term is 0 (selected below)
-        k = np.floor(rc * _LOG2E + 0.5)
-        y = (rc - k * _LN2_HI) - k * _LN2_LO
-        p = _poly(y, w)
-        p = p + p * err  # one FMA: p (1 + err), rounded once
-        # A subnormal result (r < -708): 2**k is not a normal number, so the factors become
-        # p 2**-64 and 2**(k + 64), both normal; their product rounds once, like libm's exp.
-        sub = r < _R_MIN
-        p = p * (_TWO_M64 if sub else 1.0)
-        kb = np.int64(k) + (64 if sub else 0)
-        term = p * _as_float((kb + 1023) << 52)  # p 2**kb, rounded once (subnormal) or exact
-        buf[i] = term if r >= _R_ZERO else 0.0  # below -746 (and for -inf) exp is exactly 0
+    if t == 1.0:
+        if w == 64:
+            for i in range(n):
+                buf[i] = _term(xr[i], m, 1.0, 64, False)
+        else:
+            for i in range(n):
+                buf[i] = _term(xr[i], m, 1.0, 32, False)
+    elif w == 64:
+        for i in range(n):
+            buf[i] = _term(xr[i], m, t, 64, True)
+    else:
+        for i in range(n):
+            buf[i] = _term(xr[i], m, t, 32, True)
 
 
 @njit(cache=True, inline="always", error_model="numpy")
@@ -209,7 +244,13 @@ def _sum(buf, lane_s, lane_c):
     row length (Ogita, Rump & Oishi 2005). ``lane_s`` and ``lane_c`` are 16-element scratch.
     """
     n = buf.shape[0]
-    for j in range(_LANES):
+    if n <= _BLOCK:  # one block: its plain sum, within 15 u (short rows: 10 classes, say)
+        a = 0.0
+        for i in range(n):
+            a += buf[i]
+        return a
+    used = min(_LANES, (n + _BLOCK - 1) // _BLOCK)  # lanes that receive a block sum
+    for j in range(used):
         lane_s[j] = 0.0
         lane_c[j] = 0.0
     span = _LANES * _BLOCK
@@ -230,7 +271,7 @@ def _sum(buf, lane_s, lane_c):
         lane_s[j], lane_c[j] = _two_sum(lane_s[j], lane_c[j], a)
         lo += _BLOCK
     s = c = 0.0
-    for j in range(_LANES):
+    for j in range(used):
         s, c = _two_sum(s, c + lane_c[j], lane_s[j])
     return s + c
 
@@ -256,7 +297,9 @@ def softmax_block(x, xi, out, t, w, kninf, start, stop):
     for r in range(start, stop):
         xr = x[r]
         outr = out[r]
-        m, k, kmin = _row_stats(xr, xi[r], w)
+        # Only the maximum's value is needed, not its index: one pass over the row's bits.
+        kmax, kmin = _key_range(xi[r], w)
+        m = _key_value(kmax, w)
         if m != m or kmin < kninf or m == -np.inf:
             # NaN propagates; an all -inf row has no probabilities (NaN, like scipy).
             outr[:] = np.nan
@@ -267,9 +310,9 @@ def softmax_block(x, xi, out, t, w, kninf, start, stop):
                 outr[i] = share if xr[i] == np.inf else 0.0
         else:
             _exp_terms(xr, m, t, buf, w)
-            buf[k] = 0.0  # leave the maximum's own term out of s ...
-            d = 1.0 + _sum(buf, lane_s, lane_c)
-            buf[k] = 1.0  # ... it is exp(0) = 1 exactly
+            # Every maximal entry's term is exp(0) = 1 exactly, so the sum of all the terms
+            # is 1 + s with one rounding fewer than adding 1 to s (a ratio needs no log1p).
+            d = _sum(buf, lane_s, lane_c)
             if w == 64:
                 for i in range(n):
                     outr[i] = buf[i] / d
@@ -303,8 +346,12 @@ def log_softmax_block(x, xi, out, t, w, kninf, start, stop):
             buf[k] = 0.0
             s = _sum(buf, lane_s, lane_c)
             lse = np.log1p(s)
-            for i in range(n):
-                outr[i] = _shifted(xr, i, m, t) - lse
+            if t == 1.0:  # one loop per case, as in _exp_terms
+                for i in range(n):
+                    outr[i] = (np.float64(xr[i]) - m) - lse
+            else:
+                for i in range(n):
+                    outr[i] = (np.float64(xr[i]) - m) / t - lse
 
 
 @njit(cache=True, parallel=True, error_model="numpy")

@@ -58,8 +58,9 @@ def fused_softmax(x, axis=-1, *, temperature=1.0):
     Notes
     -----
     The same algorithm, accuracy and edge cases as :func:`softmaxlib.softmax`: shift by the
-    maximum, leave the maximum's own term (exactly 1) out of the sum ``s``, divide by
-    ``1 + s``; float32 is computed in float64 and rounded once. The sum is compensated, so its
+    maximum, whose own term is exactly 1, and divide by the sum of all the terms, ``1 + s``
+    (summed with the 1 in it: one rounding fewer than adding 1 to ``s``); float32 is
+    computed in float64 and rounded once. The sum is compensated, so its
     rounding error does not grow with the row length. NaN makes its slice NaN, +inf entries
     share the probability equally, an all -inf slice gives NaN and an empty slice an empty
     result. No floating-point warning is ever emitted.

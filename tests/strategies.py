@@ -196,6 +196,8 @@ def softmax_bound(n, dtype, *, fused=False):
     division (u). numpy's path multiplies by the reciprocal 1 / (1 + s) instead of dividing:
     one rounding more (u), which its terms pay for, being within 1.5 eps rather than the 2
     allotted: 1.5 + (1.5 + depth / 2) + 0.5 + 0.5 + 0.5 = 4.5 + depth / 2 <= the bound.
+    The fused kernel sums the maximal term (1) with the others, so 1 + s is not rounded
+    separately: its u in the bound is spare.
     """
     if np.dtype(dtype) != np.float64:
         return NARROW_BOUND
