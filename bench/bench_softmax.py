@@ -1,7 +1,7 @@
 """Speed and peak memory of softmaxlib on every input distribution, against scipy.special and torch.
 
-Run with ``make bench`` (or ``.venv/bin/python bench/bench_softmax.py``). For a 4096 x 4096
-array, row-wise (axis=-1), in float32 and float64, softmax and log_softmax, on each input
+Run with ``make bench`` (or ``.venv/bin/python bench/bench_softmax.py``; ``--shape 200000x10``
+for another size). For a 4096 x 4096 array, row-wise (axis=-1), in float32 and float64, softmax and log_softmax, on each input
 distribution of ``tests/strategies.py`` (``DISTRIBUTIONS``: normal scores at three scales and
 sd 1000, random masks of 10% and 50% -inf, a causal mask, fully masked rows, a proxy for the
 digits network's logits, and every magnitude the dtype holds), it reports
@@ -63,6 +63,12 @@ def main(argv=None):
     parser.add_argument("--repeats", type=int, default=1, help="calls per round (default 1)")
     parser.add_argument("--only", default=None, help="a ';'-separated subset of the distributions")
     parser.add_argument(
+        "--shape",
+        default="x".join(map(str, SHAPE)),
+        help="ROWSxN, the array's shape (default %(default)s): held-out sizes, such as 200000x10"
+        " (a classifier's logits) or 1000x1000 (one that fits in the CPU's cache)",
+    )
+    parser.add_argument(
         "--clock",
         choices=("wall", "thread"),
         default="wall",
@@ -71,6 +77,12 @@ def main(argv=None):
         " and torch run on other threads too and are then not timed",
     )
     args = parser.parse_args(argv)
+    try:
+        shape = tuple(int(v) for v in args.shape.lower().split("x"))
+    except ValueError:
+        parser.error(f"--shape: expected ROWSxN such as 4096x4096, got {args.shape!r}")
+    if len(shape) != 2 or min(shape) < 1:
+        parser.error(f"--shape: expected two positive sizes ROWSxN, got {args.shape!r}")
 
     import numba
 
@@ -82,7 +94,7 @@ def main(argv=None):
     print(
         f"numpy {np.__version__}, scipy {scipy.__version__}, numba {numba.__version__}"
         f" ({threads} threads), torch {peer[1] + f' ({threads} threads)' if peer else 'not importable: column skipped'};"
-        f" shape {SHAPE}, axis=-1; best of {args.rounds} x {args.repeats}, interleaved;"
+        f" shape {shape}, axis=-1; best of {args.rounds} x {args.repeats}, interleaved;"
         f" {'CPU time of the calling thread (fused and torch not timed)' if by_thread else 'wall time'}"
     )
     print(f"load average before: {' '.join(f'{v:.2f}' for v in os.getloadavg())}\n")
@@ -98,7 +110,7 @@ def main(argv=None):
     missed = []
     for name in names:
         for dtype in (np.float32, np.float64):
-            x = bench_distribution(name, SHAPE, dtype, seed=20260501)
+            x = bench_distribution(name, shape, dtype, seed=20260501)
             for fname in ("softmax", "log_softmax"):
                 impls = {
                     "copy": np.copy,

@@ -4,6 +4,7 @@ Each check raises a ``TypeError`` or ``ValueError`` that names the argument and 
 was expected, so that bad input never turns into a silently wrong result.
 """
 
+import math
 import numbers
 
 import numpy as np
@@ -64,6 +65,8 @@ def normalize_axes(axis, ndim, name="axis"):
     """
     if axis is None:
         return tuple(range(ndim))
+    if type(axis) is int and -ndim <= axis < ndim:  # the common case, without the ABC checks
+        return (axis % ndim,)
     if isinstance(axis, (bool, np.bool_)) or not (
         isinstance(axis, (numbers.Integral, tuple, list))
     ):
@@ -82,6 +85,6 @@ def check_temperature(temperature):
             f"temperature must be a positive, finite real number, got {temperature!r}"
         )
     t = float(temperature)
-    if not (np.isfinite(t) and t > 0.0):
+    if not (math.isfinite(t) and t > 0.0):
         raise ValueError(f"temperature must be positive and finite, got {temperature!r}")
     return t
