@@ -194,14 +194,10 @@ def _shift_error(x, m, d, lo, out, tmp, rows=None, floor=None, hint=None):
     ``hint`` False promises that no entry has ``_EXP_ZERO <= d <= -2**e - m`` (see below).
     ``tmp`` is a scratch array like ``out``: nothing of the block's size is allocated here.
     """
-    nb = x.shape[0]
-    src = d
-    if floor is not None:
-        src = np.maximum(d, floor, out=out)
+    nb, n = x.shape
     # Dekker's Fast2Sum, 2 passes instead of TwoSum's 5: z = fl(d + m), err = x - z is exact
     # when the exponent of m is at least that of x, i.e. when m > 0 and |x| < P = 2**(e_m + 1).
-    np.add(src, m[:, None], out=out)
-    np.subtract(x, out, out=out)
+    # First the rows it cannot do ("slow"), found from d alone.
     P = np.ldexp(1.0, np.frexp(m)[1])  # m = f 2**e with 1/2 <= f < 1: P = 2**e > m
     thr = -P - m  # x <= -P implies d = fl(x - m) <= fl(-P - m): rows with lo > thr are safe
     slow = m <= 0
@@ -211,6 +207,11 @@ def _shift_error(x, m, d, lo, out, tmp, rows=None, floor=None, hint=None):
         maybe &= rows
     if hint is False:
         maybe[:] = False  # the caller found no finite x - m in [-746, thr] (masked rows)
+    elif hint and 2 * np.count_nonzero(maybe) > nb:
+        # A masked block holding such entries: finding their rows costs 2 passes, and most
+        # rows need TwoSum anyway (every row with a masked entry has lo = -inf).
+        slow |= maybe
+        maybe[:] = False
     if maybe.any():
         # The whole block, in tmp's memory seen as booleans (no copies, no allocation).
         flags = tmp.reshape(-1).view(np.bool_)
@@ -219,16 +220,20 @@ def _shift_error(x, m, d, lo, out, tmp, rows=None, floor=None, hint=None):
             low = np.greater_equal(d, floor[0], out=flags[d.size : 2 * d.size].reshape(d.shape))
             hit &= low  # clamped entries do not count
         slow |= maybe & hit.any(axis=1)
-    if slow.any():
-        # The rows Fast2Sum cannot do: TwoSum, row by row on views (no copies), or on the
-        # whole block when that is cheaper: a numpy call costs about as much as
-        # _CALL_ELEMENTS elements of arithmetic, so short rows go together (a block of
-        # 6553 rows of 10 entries, a third of them slow, took 6 ms row by row, 0.1 ms whole).
-        r = np.flatnonzero(slow)
-        whole = nb * x.shape[1] <= r.size * (x.shape[1] + _CALL_ELEMENTS)
-        for i in ([slice(None)] if whole else r):
-            src = d[i] if floor is None else np.maximum(d[i], floor, out=out[i])
-            _twosum_error(x[i], m[i, None] if isinstance(i, slice) else m[i], src, out[i], tmp[i])
+    # The slow rows get TwoSum, row by row on views (no copies), or on the whole block when
+    # that is cheaper: a numpy call costs about as much as _CALL_ELEMENTS elements of
+    # arithmetic, so short rows go together (a block of 6553 rows of 10 entries, a third of
+    # them slow, took 6 ms row by row, 0.1 ms whole). TwoSum on the whole block leaves
+    # nothing for Fast2Sum to do.
+    r = np.flatnonzero(slow)
+    whole = r.size > 0 and nb * n <= r.size * (n + _CALL_ELEMENTS)
+    if not whole:
+        src = d if floor is None else np.maximum(d, floor, out=out)
+        np.add(src, m[:, None], out=out)
+        np.subtract(x, out, out=out)
+    for i in ([slice(None)] if whole else r):
+        src = d[i] if floor is None else np.maximum(d[i], floor, out=out[i])
+        _twosum_error(x[i], m[i, None] if isinstance(i, slice) else m[i], src, out[i], tmp[i])
     return out
 
 
@@ -407,19 +412,23 @@ def _real_blocks(rows, kind, out_dtype, temperature, compensate, out):
                 erri = _twosum_error(xi, mi, di) / temperature
                 ei += ei * erri
             e[br, bc] = ei
-        e[ar, k] = 0.0  # the maximal term, exactly 1, is kept out of s
-        s = e.sum(axis=1)
         if kind == "softmax":
-            e[ar, k] = 1.0
+            # Each maximal term is exactly 1 (exp(0), and its shift has no rounding error):
+            # summed with the others, the total 1 + s takes one rounding fewer than adding 1
+            # to s (a ratio needs no log1p), so a row is never more than rounding worse than
+            # scipy's sum of the same terms (test_not_less_accurate_than_scipy).
+            total = e.sum(axis=1)
             if narrow_out:
                 # float16/32: the reciprocal's extra rounding is 2**-53, invisible after the
                 # final rounding, and a multiplication is cheaper than a division.
-                np.multiply(e, (1.0 / (1.0 + s))[:, None], out=out[r0:r1], casting="same_kind")
+                np.multiply(e, (1.0 / total)[:, None], out=out[r0:r1], casting="same_kind")
             else:
-                # float64: the reciprocal's rounding (u) fits the bound because every term
-                # is within 1.5 eps, not the 2 it allows (tests/strategies.py, softmax_bound).
-                np.multiply(e, (1.0 / (1.0 + s))[:, None], out=out[r0:r1])
+                # float64: a division, as fast here as multiplying by the reciprocal (both
+                # wait on memory), and one rounding fewer.
+                np.divide(e, total[:, None], out=out[r0:r1])
             continue
+        e[ar, k] = 0.0  # the maximal term, exactly 1, is kept out of s
+        s = e.sum(axis=1)
         if compensate:
             # Rows with s >= 1 need no correction: there log1p(s) >= log 2, and the shifts'
             # roundings move it by at most u * E_p[max - x] <= u * log(n) (the entropy bound).

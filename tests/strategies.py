@@ -193,11 +193,8 @@ def softmax_bound(n, dtype, *, fused=False):
 
     float64: the term itself (2 eps numpy, 1.5 kernel) + the sum s of the others (the terms'
     error, plus pairwise_depth(n) u, or 8 eps in the kernel) + rounding 1 + s (u) + the
-    division (u). numpy's path multiplies by the reciprocal 1 / (1 + s) instead of dividing:
-    one rounding more (u), which its terms pay for, being within 1.5 eps rather than the 2
-    allotted: 1.5 + (1.5 + depth / 2) + 0.5 + 0.5 + 0.5 = 4.5 + depth / 2 <= the bound.
-    The fused kernel sums the maximal term (1) with the others, so 1 + s is not rounded
-    separately: its u in the bound is spare.
+    division (u). Both paths sum the maximal term (exactly 1) with the others, so 1 + s is
+    not rounded separately: that u is spare.
     """
     if np.dtype(dtype) != np.float64:
         return NARROW_BOUND
