@@ -650,9 +650,10 @@ def _narrow_rows(rows, k, m, shift, log, out=None):
     the other terms over the maximal one, are found in float64 (relative error about 1e-15,
     far below float32's eps) and rounded once. log_softmax rows with ``log1p(s) >=
     _LOG_DIRECT_GAP`` and ``|m| + log1p(s) < 2**10`` use ``x - (m + log1p(s))``, one pass
-    fewer where a whole block qualifies: every ``|log p|`` is then at least _LOG_DIRECT_GAP,
+    fewer where all the rows qualify: every ``|log p|`` is then at least _LOG_DIRECT_GAP,
     and the rounding of ``m + log1p(s)`` (below 2**-43) cannot show. Each row's result
-    depends only on that row: a block with shifted rows subtracts 0 from the others, exactly.
+    depends only on that row: a block with shifted rows subtracts 0 from the others, exactly,
+    and so do the two-step rows from the one-step ones.
     """
     with _SmallBuffers(), np.errstate(all="ignore"):
         return _narrow_blocks(rows, k, m, shift, log, out)
@@ -668,6 +669,7 @@ def _narrow_blocks(rows, k, m, shift, log, out):
     floor = None
     floor64 = None
     total = np.empty(n_rows, dtype=np.float64)
+    ar = np.arange(first)
     for r0 in range(0, n_rows, step):
         r1 = min(n_rows, r0 + step)
         xb = rows[r0:r1]
@@ -694,28 +696,38 @@ def _narrow_blocks(rows, k, m, shift, log, out):
             c = np.maximum(xb, floor, out=out[r0:r1])
             np.exp(c, out=e, dtype=np.float64)
         if not log:
-            np.sum(e, axis=1, out=t)
+            np.add.reduce(e, axis=1, out=t)
             np.multiply(e, (1.0 / t)[:, None], out=out[r0:r1], casting="same_kind")
             continue
-        # log p = (x - m) - log1p(s), with s = sum of the other terms over the maximal one:
-        # no 1 + s is rounded, so a dominant entry keeps its tiny log-probability (relative
-        # error of s: a few float64 eps).
-        ar = np.arange(r1 - r0)
-        kb = k[r0:r1]
-        ek = e[ar, kb]
-        e[ar, kb] = 0.0
-        np.sum(e, axis=1, out=t)
-        np.log1p(np.divide(t, ek, out=t), out=t)
-        mb = m[r0:r1]
-        # Rows where x - (m + log1p(s)) is as accurate as (x - m) - log1p(s) (see above).
-        one = (t >= _LOG_DIRECT_GAP) & (np.abs(mb) + t < 2.0**10)
-        if one.all():
-            np.subtract(xb, (mb + t)[:, None], out=out[r0:r1], dtype=np.float64, casting="same_kind")
-        else:
-            # (x - c) - t2: c = m + t and t2 = 0 in the rows above, c = m and t2 = t in the
-            # others; subtracting 0 is exact, so every row gets its own formula.
-            np.subtract(xb, np.where(one, mb + t, mb)[:, None], out=e, dtype=np.float64)
-            np.subtract(e, np.where(one, 0.0, t)[:, None], out=out[r0:r1], casting="same_kind")
+        # log_softmax: s, the sum of the other terms, with each row's maximal term left out
+        # (no 1 + s is rounded, so a dominant entry keeps its tiny log-probability).
+        e[ar[: r1 - r0], k[r0:r1]] = 0.0
+        np.add.reduce(e, axis=1, out=t)
+    if not log:
+        return out
+    # log p = (x - m) - log1p(s / e_k), everything but the last pass once for all the rows
+    # (numpy calls per block cost as much as the arithmetic). e_k, the maximal term as the
+    # blocks computed it: exp(m) unshifted (m >= -500: never clamped), exp(0) = 1 shifted.
+    # Relative error of s / e_k: a few float64 eps.
+    ek = np.exp(m - shift)
+    t = np.log1p(np.divide(total, ek, out=total), out=total)
+    # Rows where x - (m + log1p(s)) is as accurate as (x - m) - log1p(s) (see above), and
+    # the rows whose maximum is not finite (repaired by the caller).
+    one = (t >= _LOG_DIRECT_GAP) & (np.abs(m) + t < 2.0**10)
+    one |= ~np.isfinite(m)
+    if one.all():
+        # One pass over all the rows (still in the last-level cache: see _softmax_rows).
+        np.subtract(rows, (m + t)[:, None], out=out, dtype=np.float64, casting="same_kind")
+        return out
+    # (x - c) - t2: c = m + t and t2 = 0 in the rows above, c = m and t2 = t in the others;
+    # subtracting 0 is exact, so every row gets its own formula.
+    c = np.where(one, m + t, m)
+    t2 = np.where(one, 0.0, t)
+    for r0 in range(0, n_rows, step):
+        r1 = min(n_rows, r0 + step)
+        e = e_buf[: r1 - r0]
+        np.subtract(rows[r0:r1], c[r0:r1, None], out=e, dtype=np.float64)
+        np.subtract(e, t2[r0:r1, None], out=out[r0:r1], casting="same_kind")
     return out
 
 
