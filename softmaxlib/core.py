@@ -713,21 +713,30 @@ def _narrow_blocks(rows, k, m, shift, log, out):
     t = np.log1p(np.divide(total, ek, out=total), out=total)
     # Rows where x - (m + log1p(s)) is as accurate as (x - m) - log1p(s) (see above), and
     # the rows whose maximum is not finite (repaired by the caller).
-    one = (t >= _LOG_DIRECT_GAP) & (np.abs(m) + t < 2.0**10)
+    one = np.abs(m) + t < 2.0**10
     one |= ~np.isfinite(m)
     if one.all():
         # One pass over all the rows (still in the last-level cache: see _softmax_rows).
         np.subtract(rows, (m + t)[:, None], out=out, dtype=np.float64, casting="same_kind")
-        return out
-    # (x - c) - t2: c = m + t and t2 = 0 in the rows above, c = m and t2 = t in the others;
-    # subtracting 0 is exact, so every row gets its own formula.
-    c = np.where(one, m + t, m)
-    t2 = np.where(one, 0.0, t)
-    for r0 in range(0, n_rows, step):
-        r1 = min(n_rows, r0 + step)
-        e = e_buf[: r1 - r0]
-        np.subtract(rows[r0:r1], c[r0:r1, None], out=e, dtype=np.float64)
-        np.subtract(e, t2[r0:r1, None], out=out[r0:r1], casting="same_kind")
+    else:
+        # Rows of huge scores (|m| >= 2**10): (x - c) - t2, with c = m + t and t2 = 0 in the
+        # rows above, c = m and t2 = t in these; subtracting 0 is exact, so every row gets
+        # its own formula.
+        c = np.where(one, m + t, m)
+        t2 = np.where(one, 0.0, t)
+        for r0 in range(0, n_rows, step):
+            r1 = min(n_rows, r0 + step)
+            e = e_buf[: r1 - r0]
+            np.subtract(rows[r0:r1], c[r0:r1, None], out=e, dtype=np.float64)
+            np.subtract(e, t2[r0:r1, None], out=out[r0:r1], casting="same_kind")
+    # Dominated rows (log1p(s) < _LOG_DIRECT_GAP) of the first kind: the maximal entry's
+    # log p = -log1p(s) is tiny, and x_k - (m + log1p(s)) would lose it to the rounding of
+    # m + log1p(s), so it is written exactly. Every other entry has s >= e^(x_i - m), so
+    # x_i - m <= log(expm1(2**-10)) < -6.9, and that rounding (below 2**-43) is under 2**-45
+    # of its log p.
+    dom = np.flatnonzero(one & (t < _LOG_DIRECT_GAP))
+    if dom.size:
+        out[dom, k[dom]] = -t[dom]
     return out
 
 
