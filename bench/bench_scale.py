@@ -11,8 +11,8 @@ array, row-wise (axis=-1), in float32 and float64, it reports
   input distribution is in bench_softmax.py);
 * the peak extra memory of one call, measured with tracemalloc, in units of the output's
   size (target for the fused kernel: at most 1, the output itself). numba's own allocations
-  (one float64 scratch row per thread) bypass Python's allocator, so
-  tracemalloc cannot see them; they are counted analytically and printed beside it;
+  (one float64 scratch row per thread) come from Python's raw allocator, so tracemalloc
+  counts them too; their size is also printed, from the kernel's layout;
 * the largest difference from softmaxlib's numpy version, in eps, to show that the speed
   was not bought with accuracy.
 
@@ -193,7 +193,7 @@ def main(argv=None):
 
     scratch = threads * (8 * SHAPE[1] + 2 * 16 * 8)  # a row + the sum's 16 lanes (s and c)
     print(
-        f"\nnumba scratch, not seen by tracemalloc: {threads} threads x (float64 row"
+        f"\nnumba scratch, included in the fused peak: {threads} threads x (float64 row"
         f" + 16 compensated lane sums) = {scratch / 1024:.0f} KiB"
         f" = {scratch / (4 * SHAPE[0] * SHAPE[1]):.4f}"
         " float32 outputs"

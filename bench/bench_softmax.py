@@ -12,8 +12,8 @@ digits network's logits, and every magnitude the dtype holds), it reports
   dependency); and the physical floor: ``np.copy`` of the input, one read and one write;
 * the speed-ups over scipy (higher is faster) and of the fused kernel over torch;
 * the peak extra memory of one call of the numpy path and of the fused kernel, measured with
-  tracemalloc, in units of the output's size (numba's per-thread scratch rows bypass
-  tracemalloc; bench_scale.py counts them).
+  tracemalloc, in units of the output's size (numba's per-thread scratch rows come from
+  Python's raw allocator, so they are counted too).
 
 On a loaded machine, ``--clock thread`` times the single-threaded columns (copy, scipy, the
 numpy path) by the calling thread's CPU time, which leaves out the time spent waiting for a
