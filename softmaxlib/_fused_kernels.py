@@ -10,8 +10,10 @@ How the kernels are made fast without giving up accuracy:
 
 * Rows are split into contiguous blocks, several per thread, handed out one at a time
   (``prange`` with a chunk size of 1), so a thread that the OS delays does not hold up the
-  others. Each block owns one float64 scratch row (8 n bytes) that stays in cache. Small
-  inputs skip the threads: :mod:`softmaxlib.fused` calls the block function directly.
+  others. A row's terms exp(x_i - m) are stored in float64 where they stay in cache: in the
+  output row itself for float64 output, in one scratch row per block (8 n bytes) for
+  float32 output. Small inputs skip the threads: :mod:`softmaxlib.fused` calls the block
+  function directly.
 * The maximum, its first index and the non-finite checks are integer reductions over the
   bits of the row (``xi``, an integer view of ``x`` made by the caller): for IEEE floats,
   ``b ^ ((b >> (w - 1)) & (2**(w - 1) - 1))`` orders the bit patterns ``b`` like the
@@ -48,7 +50,7 @@ How the kernels are made fast without giving up accuracy:
 import numpy as np
 from llvmlite import ir
 from numba import njit, prange, types
-from numba.extending import intrinsic
+from numba.extending import intrinsic, overload
 
 _LOG2E = 1.4426950408889634
 _LN2_HI = 6.93147180369123816490e-01  # ln 2 to 32 bits: k * _LN2_HI is exact for |k| < 2**20
@@ -276,6 +278,18 @@ def _sum(buf, lane_s, lane_c):
     return s + c
 
 
+def _terms_row(outr, buf):
+    """The float64 row that holds a row's terms: the output row itself for float64 output
+    (no scratch; each entry is read before it is overwritten), else the scratch row."""
+
+
+@overload(_terms_row, inline="always")
+def _terms_row_impl(outr, buf):
+    if outr.dtype == types.float64:
+        return lambda outr, buf: outr
+    return lambda outr, buf: buf
+
+
 @njit(cache=True, inline="always", error_model="numpy")
 def _count_posinf(xr):
     c = 0
@@ -291,12 +305,13 @@ def softmax_block(x, xi, out, t, w, kninf, start, stop):
     ``xi`` is ``x`` viewed as w-bit integers and ``kninf`` the key of -inf.
     """
     n = x.shape[1]
-    buf = np.empty(n, dtype=np.float64)
+    buf = np.empty(n if w == 32 else 0, dtype=np.float64)  # float64 output holds its terms
     lane_s = np.empty(_LANES, dtype=np.float64)
     lane_c = np.empty(_LANES, dtype=np.float64)
     for r in range(start, stop):
         xr = x[r]
         outr = out[r]
+        terms = _terms_row(outr, buf)
         # Only the maximum's value is needed, not its index: one pass over the row's bits.
         kmax, kmin = _key_range(xi[r], w)
         m = _key_value(kmax, w)
@@ -309,31 +324,32 @@ def softmax_block(x, xi, out, t, w, kninf, start, stop):
             for i in range(n):
                 outr[i] = share if xr[i] == np.inf else 0.0
         else:
-            _exp_terms(xr, m, t, buf, w)
+            _exp_terms(xr, m, t, terms, w)
             # Every maximal entry's term is exp(0) = 1 exactly, so the sum of all the terms
             # is 1 + s with one rounding fewer than adding 1 to s (a ratio needs no log1p).
-            d = _sum(buf, lane_s, lane_c)
+            d = _sum(terms, lane_s, lane_c)
             if w == 64:
                 for i in range(n):
-                    outr[i] = buf[i] / d
+                    outr[i] = terms[i] / d
             else:
                 # Rounded to float32 afterwards, the reciprocal's extra float64 rounding is
                 # invisible, and a multiplication is far cheaper than a division.
                 inv = 1.0 / d
                 for i in range(n):
-                    outr[i] = buf[i] * inv
+                    outr[i] = terms[i] * inv
 
 
 @njit(cache=True, error_model="numpy", fastmath={"contract"})
 def log_softmax_block(x, xi, out, t, w, kninf, start, stop):
     """Log-softmax of rows ``start:stop`` of ``x`` into ``out`` (as :func:`softmax_block`)."""
     n = x.shape[1]
-    buf = np.empty(n, dtype=np.float64)
+    buf = np.empty(n if w == 32 else 0, dtype=np.float64)  # float64 output holds its terms
     lane_s = np.empty(_LANES, dtype=np.float64)
     lane_c = np.empty(_LANES, dtype=np.float64)
     for r in range(start, stop):
         xr = x[r]
         outr = out[r]
+        terms = _terms_row(outr, buf)
         m, k, kmin = _row_stats(xr, xi[r], w)
         if m != m or kmin < kninf or m == -np.inf:
             outr[:] = np.nan
@@ -342,9 +358,9 @@ def log_softmax_block(x, xi, out, t, w, kninf, start, stop):
             for i in range(n):
                 outr[i] = top if xr[i] == np.inf else -np.inf
         else:
-            _exp_terms(xr, m, t, buf, w)
-            buf[k] = 0.0
-            s = _sum(buf, lane_s, lane_c)
+            _exp_terms(xr, m, t, terms, w)
+            terms[k] = 0.0
+            s = _sum(terms, lane_s, lane_c)
             lse = np.log1p(s)
             if t == 1.0:  # one loop per case, as in _exp_terms
                 for i in range(n):

@@ -67,7 +67,8 @@ def fused_softmax(x, axis=-1, *, temperature=1.0):
     share the probability equally, an all -inf slice gives NaN and an empty slice an empty
     result. No floating-point warning is ever emitted.
 
-    Only the output is allocated at the size of the input; each thread also holds one float64
+    Only the output is allocated at the size of the input. float64 output holds the terms
+    while the row is worked on; for float32 output each thread also holds one float64
     scratch row.
 
     Examples
