@@ -69,6 +69,11 @@ _NARROW_BLOCK_ELEMENTS = 1 << 16
 #: float16/float32 rows at T = 1 are taken in chunks of this many bytes (see _softmax_rows).
 _CHUNK_BYTES = 1 << 23
 
+#: ... and of at most this many rows, as are all real rows: the arrays of one number per row
+#: (maxima, sums, indices) then take at most 32 KiB each, however short the rows (200000
+#: rows of 10 float32 scores peaked at 2.3 outputs in one chunk, for 8 bytes per row each).
+_CHUNK_ROWS = 4096
+
 #: float64 rows whose shifted scores x - max reach -_SHIFT_SPREAD (times the largest power
 #: of two up to T) get the TwoSum correction of every shift; in the others the rounding of
 #: x - max costs at most u (half an eps).
@@ -600,7 +605,7 @@ def _softmax_rows(rows, mask, temperature, log):
     # chunk in the CPU's last-level cache for the passes that follow (read once from memory).
     out = np.empty(rows.shape, dtype=dtype)
     n = rows.shape[1]
-    chunk = max(1, _CHUNK_BYTES // (n * dtype.itemsize))
+    chunk = max(1, min(_CHUNK_BYTES // (n * dtype.itemsize), _CHUNK_ROWS))
     lowest = _LOG_DIRECT_MIN_LOG if log else _DIRECT_MIN_LOG
     highest = _DIRECT_MAX_LOG - np.log(n)
     for c0 in range(0, rows.shape[0], chunk):
@@ -619,20 +624,31 @@ def _softmax_rows(rows, mask, temperature, log):
 
 
 def _shifted_rows(rows, mask, temperature, log, out=None):
-    """softmax or log_softmax of real C-contiguous (R, n > 0) ``rows``, shifted by the maximum."""
+    """softmax or log_softmax of real C-contiguous (R, n > 0) ``rows``, shifted by the maximum.
+
+    The rows go in chunks of at most _CHUNK_ROWS, so that the arrays of one number per row
+    (maxima, sums) stay small beside the output however short the rows are.
+    """
     dtype = rows.dtype
-    with np.errstate(all="ignore"):
-        out, m, _ = _real_rows(
-            rows,
-            "log_softmax" if log else "softmax",
-            out_dtype=dtype,
-            temperature=temperature,
-            compensate=working_dtype(dtype) == dtype,
-            out=out,
-        )
-    bad = ~np.isfinite(m)
-    if bad.any():
-        _repair_rows(out, rows, np.flatnonzero(bad), mask, log, m)
+    n_rows = rows.shape[0]
+    if out is None:
+        out = np.empty(rows.shape, dtype=dtype)
+    for c0 in range(0, n_rows, _CHUNK_ROWS):
+        c1 = min(n_rows, c0 + _CHUNK_ROWS)
+        xc, oc = rows[c0:c1], out[c0:c1]
+        with np.errstate(all="ignore"):
+            _, m, _ = _real_rows(
+                xc,
+                "log_softmax" if log else "softmax",
+                out_dtype=dtype,
+                temperature=temperature,
+                compensate=working_dtype(dtype) == dtype,
+                out=oc,
+            )
+        bad = ~np.isfinite(m)
+        if bad.any():
+            mc = None if mask is None else mask[c0:c1]
+            _repair_rows(oc, xc, np.flatnonzero(bad), mc, log, m)
     return out
 
 

@@ -12,6 +12,7 @@ RuntimeWarning escapes for finite input.
 """
 
 import math
+import tracemalloc
 
 import numpy as np
 import pytest
@@ -21,7 +22,15 @@ from hypothesis import strategies as st
 from numpy.exceptions import AxisError
 from numpy.testing import assert_allclose, assert_array_equal, assert_equal
 
-from softmaxlib import fused_log_softmax, fused_softmax, hardmax, log_softmax, logsumexp, softmax
+from softmaxlib import (
+    core,
+    fused_log_softmax,
+    fused_softmax,
+    hardmax,
+    log_softmax,
+    logsumexp,
+    softmax,
+)
 from softmaxlib.accuracy import error_in_eps, exact_log_softmax, exact_logsumexp, exact_softmax
 from softmaxlib.calculus import softmax_jacobian
 
@@ -910,6 +919,25 @@ class TestRealLogits:
 
 
 class TestBlocks:
+    @pytest.mark.parametrize("dtype", [np.float32, np.float64])
+    @pytest.mark.parametrize("f", [softmax, log_softmax])
+    def test_short_rows_peak_memory(self, f, dtype):
+        # 400000 rows of 10 scores (a classifier's logits): besides the output, at most 4
+        # blocks of core._BLOCK_ELEMENTS float64 numbers, 16 arrays of one float64 per row
+        # of a chunk of core._CHUNK_ROWS rows, and 64 KiB of Python objects. Before the
+        # rows were chunked, the arrays of one number per row came to 1.3-2.3 outputs.
+        x = np.random.default_rng(13).normal(size=(400_000, 10)).astype(dtype)
+        x[::7, ::3] = -np.inf
+        scratch = 4 * core._BLOCK_ELEMENTS * 8 + 16 * core._CHUNK_ROWS * 8 + 65536
+        f(x[:10])  # first-call allocations (caches) are not counted
+        tracemalloc.start()
+        try:
+            out = f(x)
+            _, peak = tracemalloc.get_traced_memory()
+        finally:
+            tracemalloc.stop()
+        assert peak <= out.nbytes + scratch, f"peak {peak / out.nbytes:.2f} outputs"
+
     @pytest.mark.parametrize("dtype", [np.float32, np.float64])
     def test_block_boundaries_change_nothing(self, dtype):
         rng = np.random.default_rng(12)
