@@ -62,28 +62,25 @@ _BLOCK = 16  # terms per block sum: few enough that its plain sum is accurate
 _LANES = 16  # block sums kept side by side (see _sum)
 
 
+#: The float of each integer width, for _as_float: numba type and LLVM type.
+_FLOAT_OF = {
+    types.int32: (types.float32, ir.FloatType()),
+    types.int64: (types.float64, ir.DoubleType()),
+}
+
+
 @intrinsic
 def _as_float(typingctx, bits):
-    """The float64 whose bit pattern is the int64 ``bits`` (one register move, vectorised)."""
-    if bits != types.int64:
+    """The float of the same width whose bit pattern is the int32 or int64 ``bits`` (one
+    register move, vectorised)."""
+    if bits not in _FLOAT_OF:
         return None
+    result, llvm_type = _FLOAT_OF[bits]
 
     def codegen(context, builder, signature, args):
-        return builder.bitcast(args[0], ir.DoubleType())
+        return builder.bitcast(args[0], llvm_type)
 
-    return types.float64(types.int64), codegen
-
-
-@intrinsic
-def _as_float32(typingctx, bits):
-    """The float32 whose bit pattern is the int32 ``bits`` (as _as_float)."""
-    if bits != types.int32:
-        return None
-
-    def codegen(context, builder, signature, args):
-        return builder.bitcast(args[0], ir.FloatType())
-
-    return types.float32(types.int32), codegen
+    return result(bits), codegen
 
 
 @njit(cache=True, inline="always", error_model="numpy")
@@ -123,7 +120,7 @@ def _key_value(key, w):
     b = key ^ ((key >> (w - 1)) & ((np.int64(1) << (w - 1)) - 1))
     if w == 64:
         return _as_float(b)
-    return np.float64(_as_float32(np.int32(b)))
+    return np.float64(_as_float(np.int32(b)))
 
 
 @njit(cache=True, inline="always", error_model="numpy")
