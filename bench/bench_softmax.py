@@ -6,8 +6,8 @@ distribution of ``tests/strategies.py`` (``DISTRIBUTIONS``: normal scores at thr
 sd 1000, random masks of 10% and 50% -inf, a causal mask, fully masked rows, a proxy for the
 digits network's logits, and every magnitude the dtype holds), it reports
 
-* the best wall time of interleaved runs of softmaxlib's numpy path (``softmaxlib.softmax``),
-  the fused numba kernel (``softmaxlib.fused_softmax``), ``scipy.special`` and, when it is
+* the best wall time of interleaved runs of softmaxlib's numpy path (``softmaxlib.softmax``,
+  on as many threads as numba, and on one thread: column "np 1t"), the fused numba kernel (``softmaxlib.fused_softmax``), ``scipy.special`` and, when it is
   importable, torch on the same number of threads as numba (a benchmark peer only, never a
   dependency); and the physical floor: ``np.copy`` of the input, one read and one write;
 * the speed-ups over scipy (higher is faster) and of the fused kernel over torch;
@@ -16,8 +16,9 @@ digits network's logits, and every magnitude the dtype holds), it reports
   Python's raw allocator, so they are counted too).
 
 On a loaded machine, ``--clock thread`` times the single-threaded columns (copy, scipy, the
-numpy path) by the calling thread's CPU time, which leaves out the time spent waiting for a
-core; the fused kernel and torch, which run on other threads too, are then not timed.
+numpy path on one thread) by the calling thread's CPU time, which leaves out the time spent
+waiting for a core; the columns that run on other threads too (the numpy path on several,
+the fused kernel, torch) are then not timed.
 
 Targets (issue 13): numpy path >= 1.0x scipy, fused >= 2.0x scipy and >= 1.0x torch, peak <= 1
 output. Timings depend on the machine and its load (printed before and after): they are
@@ -57,6 +58,15 @@ def _torch(threads):
     }, torch.__version__
 
 
+def _one_thread(f, x):
+    """``f(x)`` with softmaxlib's numpy path on the calling thread only."""
+    before = softmaxlib.set_num_threads(1)
+    try:
+        return f(x)
+    finally:
+        softmaxlib.set_num_threads(before)
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=5, help="interleaved rounds (default 5)")
@@ -73,8 +83,8 @@ def main(argv=None):
         choices=("wall", "thread"),
         default="wall",
         help="wall time (default), or the calling thread's CPU time: steadier on a loaded"
-        " machine for the single-threaded columns (copy, scipy, numpy path); the fused kernel"
-        " and torch run on other threads too and are then not timed",
+        " machine for the single-threaded columns (copy, scipy, numpy path on one thread);"
+        " the multi-threaded ones (numpy path, fused kernel, torch) are then not timed",
     )
     args = parser.parse_args(argv)
     try:
@@ -87,13 +97,14 @@ def main(argv=None):
     import numba
 
     threads = numba.get_num_threads()
+    softmaxlib.set_num_threads(threads)  # the numpy path on as many threads as numba
     by_thread = args.clock == "thread"
     clock = time.thread_time if by_thread else time.perf_counter
     peer = None if by_thread else _torch(threads)
     names = args.only.split(";") if args.only else list(DISTRIBUTIONS)
     print(
         f"numpy {np.__version__}, scipy {scipy.__version__}, numba {numba.__version__}"
-        f" ({threads} threads), torch {peer[1] + f' ({threads} threads)' if peer else 'not importable: column skipped'};"
+        f" ({threads} threads, and softmaxlib's numpy path), torch {peer[1] + f' ({threads} threads)' if peer else 'not importable: column skipped'};"
         f" shape {shape}, axis=-1; best of {args.rounds} x {args.repeats}, interleaved;"
         f" {'CPU time of the calling thread (fused and torch not timed)' if by_thread else 'wall time'}"
     )
@@ -104,7 +115,8 @@ def main(argv=None):
 
     header = (
         f"{'distribution':<14} {'dtype':<8} {'function':<12} {'copy ms':>7} {'scipy ms':>8}"
-        f" {'numpy':>6} {'fused':>6} {'torch':>6} {'fused/torch':>11} {'peak np':>7} {'peak fused':>10}"
+        f" {'numpy':>6} {'np 1t':>6} {'fused':>6} {'torch':>6} {'fused/torch':>11} {'peak np':>7}"
+        f" {'peak fused':>10}"
     )
     print(header + "\n" + "-" * len(header))
     missed = []
@@ -115,9 +127,10 @@ def main(argv=None):
                 impls = {
                     "copy": np.copy,
                     "scipy": lambda a, f=getattr(scipy.special, fname): f(a, axis=-1),
-                    "numpy": getattr(softmaxlib, fname),
+                    "np 1t": lambda a, f=getattr(softmaxlib, fname): _one_thread(f, a),
                 }
                 if not by_thread:
+                    impls["numpy"] = getattr(softmaxlib, fname)
                     impls["fused"] = getattr(softmaxlib, "fused_" + fname)
                 if peer:
                     impls["torch"] = peer[0][fname]
@@ -130,11 +143,12 @@ def main(argv=None):
                              for k, p in (("numpy", ""), ("fused", "fused_"))}
                 speed = {k: best["scipy"] / best[k] for k in impls}
                 fused = f"{speed['fused']:>5.2f}x" if "fused" in speed else f"{'-':>6}"
+                numpy = f"{speed['numpy']:>5.2f}x" if "numpy" in speed else f"{'-':>6}"
                 vs_torch = best["torch"] / best["fused"] if peer else None
                 peak = {k: p / size for k, (p, size) in peaks.items()}
                 print(
                     f"{name:<14} {np.dtype(dtype).name:<8} {fname:<12} {1e3 * best['copy']:>7.1f}"
-                    f" {1e3 * best['scipy']:>8.1f} {speed['numpy']:>5.2f}x {fused}"
+                    f" {1e3 * best['scipy']:>8.1f} {numpy} {speed['np 1t']:>5.2f}x {fused}"
                     + (f" {speed['torch']:>5.2f}x {vs_torch:>10.2f}x" if peer else f" {'-':>6} {'-':>11}")
                     + f" {peak['numpy']:>7.2f} {peak['fused']:>10.2f}",
                     flush=True,

@@ -57,6 +57,7 @@ from .streaming import (
     streaming_softmax,
 )
 from .fused import fused_log_softmax, fused_softmax
+from .threads import get_num_threads, set_num_threads
 from .sampling import (
     gumbel_softmax,
     sample_categorical,
@@ -73,6 +74,8 @@ __all__ = [
     "log_softmax",
     "logsumexp",
     "hardmax",
+    "get_num_threads",
+    "set_num_threads",
     "exact_logsumexp",
     "exact_log_softmax",
     "exact_softmax",

@@ -10,7 +10,13 @@ import numbers
 import numpy as np
 from numpy.lib.array_utils import normalize_axis_tuple
 
-__all__ = ["as_float_array", "check_temperature", "normalize_axes", "working_dtype"]
+__all__ = [
+    "as_float_array",
+    "check_positive_int",
+    "check_temperature",
+    "normalize_axes",
+    "working_dtype",
+]
 
 # Floating and complex dtypes are kept; integers and unsigned integers become float64.
 _REJECTED_KINDS = {
@@ -88,3 +94,12 @@ def check_temperature(temperature):
     if not (math.isfinite(t) and t > 0.0):
         raise ValueError(f"temperature must be positive and finite, got {temperature!r}")
     return t
+
+
+def check_positive_int(value, name):
+    """Return ``value`` as an int if it is a positive integer (not a bool)."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"{name} must be a positive int, got {value!r}")
+    if value < 1:
+        raise ValueError(f"{name} must be a positive int, got {value!r}")
+    return int(value)

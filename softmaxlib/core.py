@@ -44,13 +44,19 @@ maximum in the same float64 pass, exactly (float16/float32 differences are exact
 float64); rows whose maximum is NaN or infinite (masked out, say) are repaired afterwards.
 
 Rows are processed in cache-sized blocks, in place where possible, so that the peak extra
-memory stays near one output and float32 input is upcast one block at a time. The blocks
+memory stays near one output and float32 input is upcast one block at a time. The blocks are
+grouped in chunks of rows (about 8 MB of input), and a large input's chunks are spread over
+threads (softmaxlib.threads: numpy releases the GIL while it computes). Every row's result
+depends on that row only, so the threads change no bit of it; each thread holds its own
+blocks. The blocks
 run with numpy's ufunc buffer lowered to 1024 elements (see _SmallBuffers), so that a row
 constant such as ``m[:, None]`` is read in place rather than copied into the buffer.
 """
 
 import numpy as np
 
+from . import threads as _threads
+from .threads import for_each_chunk
 from ._validation import as_float_array, check_temperature, normalize_axes, working_dtype
 
 __all__ = ["softmax", "log_softmax", "logsumexp", "hardmax"]
@@ -108,6 +114,27 @@ _DIRECT_MAX_LOG = 700.0
 #: log_softmax's direct formula x - log(S') is used where log(S') - max >= this: the absolute
 #: error of log(S'), below 2**-43, is then at most 2**-33 of every result (1/1000 of float32's eps).
 _LOG_DIRECT_GAP = 2.0**-10
+
+
+#: Each thread of the numpy path gets at least this many elements (1 MiB of float64): below
+#: that, handing a chunk to another thread (tens of microseconds) and its scratch blocks cost
+#: more than the thread saves. So inputs of fewer than twice this run on the calling thread.
+_THREAD_MIN_ELEMENTS = 1 << 17
+
+
+def _chunking(rows):
+    """(rows per chunk, threads) for real (R, n > 0) ``rows``.
+
+    A chunk is about _CHUNK_BYTES of input (so that it stays in the last-level cache from the
+    pass for the maximum to the last one) and at most _CHUNK_ROWS rows; with several threads,
+    at most an equal share of the rows, so that every thread has work.
+    """
+    n_rows, n = rows.shape
+    chunk = max(1, min(_CHUNK_BYTES // (n * rows.itemsize), _CHUNK_ROWS))
+    threads = max(1, min(_threads.get_num_threads(), rows.size // _THREAD_MIN_ELEMENTS))
+    if threads > 1:
+        chunk = min(chunk, -(-n_rows // threads))
+    return chunk, threads
 
 
 # --------------------------------------------------------------------------------------------
@@ -604,12 +631,11 @@ def _softmax_rows(rows, mask, temperature, log):
     # The rows are taken in chunks of about 8 MB, so that the pass for the maximum leaves the
     # chunk in the CPU's last-level cache for the passes that follow (read once from memory).
     out = np.empty(rows.shape, dtype=dtype)
-    n = rows.shape[1]
-    chunk = max(1, min(_CHUNK_BYTES // (n * dtype.itemsize), _CHUNK_ROWS))
+    n_rows, n = rows.shape
     lowest = _LOG_DIRECT_MIN_LOG if log else _DIRECT_MIN_LOG
     highest = _DIRECT_MAX_LOG - np.log(n)
-    for c0 in range(0, rows.shape[0], chunk):
-        c1 = min(rows.shape[0], c0 + chunk)
+
+    def chunk_of_rows(c0, c1):
         xc, oc = rows[c0:c1], out[c0:c1]
         k = np.argmax(xc, axis=1)  # the first maximum (or the first NaN)
         m = xc[np.arange(c1 - c0), k].astype(np.float64)
@@ -620,6 +646,8 @@ def _softmax_rows(rows, mask, temperature, log):
         if not finite.all():
             mc = None if mask is None else mask[c0:c1]
             _repair_rows(oc, xc, np.flatnonzero(~finite), mc, log, m)
+
+    for_each_chunk(n_rows, *_chunking(rows), chunk_of_rows)
     return out
 
 
@@ -633,8 +661,8 @@ def _shifted_rows(rows, mask, temperature, log, out=None):
     n_rows = rows.shape[0]
     if out is None:
         out = np.empty(rows.shape, dtype=dtype)
-    for c0 in range(0, n_rows, _CHUNK_ROWS):
-        c1 = min(n_rows, c0 + _CHUNK_ROWS)
+
+    def chunk_of_rows(c0, c1):
         xc, oc = rows[c0:c1], out[c0:c1]
         with np.errstate(all="ignore"):
             _, m, _ = _real_rows(
@@ -649,6 +677,8 @@ def _shifted_rows(rows, mask, temperature, log, out=None):
         if bad.any():
             mc = None if mask is None else mask[c0:c1]
             _repair_rows(oc, xc, np.flatnonzero(bad), mc, log, m)
+
+    for_each_chunk(n_rows, *_chunking(rows), chunk_of_rows)
     return out
 
 
@@ -1058,11 +1088,18 @@ def _logsumexp_real(rows, brows, dtype):
     if n == 0 or n_rows == 0:
         return np.full(n_rows, -np.inf, dtype=wdt), np.zeros(n_rows, dtype=wdt)
     if brows is None:
-        with np.errstate(all="ignore"):
-            _, m, L = _real_rows(
-                np.ascontiguousarray(rows), "lse", out_dtype=wdt, compensate=rows.dtype == wdt
-            )
-            out = m + L
+        rows = np.ascontiguousarray(rows)
+        m = np.empty(n_rows, dtype=wdt)
+        out = np.empty(n_rows, dtype=wdt)
+
+        def chunk_of_rows(c0, c1):
+            with np.errstate(all="ignore"):
+                _, m[c0:c1], L = _real_rows(
+                    rows[c0:c1], "lse", out_dtype=wdt, compensate=rows.dtype == wdt
+                )
+                np.add(m[c0:c1], L, out=out[c0:c1])
+
+        for_each_chunk(n_rows, *_chunking(rows), chunk_of_rows)
         sign = np.ones(n_rows, dtype=wdt)
         bad = ~np.isfinite(m)
         if bad.any():

@@ -26,11 +26,14 @@ from softmaxlib import (
     core,
     fused_log_softmax,
     fused_softmax,
+    get_num_threads,
     hardmax,
     log_softmax,
     logsumexp,
+    set_num_threads,
     softmax,
 )
+from softmaxlib.threads import for_each_chunk
 from softmaxlib.accuracy import error_in_eps, exact_log_softmax, exact_logsumexp, exact_softmax
 from softmaxlib.calculus import softmax_jacobian
 
@@ -921,22 +924,93 @@ class TestRealLogits:
 class TestBlocks:
     @pytest.mark.parametrize("dtype", [np.float32, np.float64])
     @pytest.mark.parametrize("f", [softmax, log_softmax])
-    def test_short_rows_peak_memory(self, f, dtype):
-        # 400000 rows of 10 scores (a classifier's logits): besides the output, at most 4
-        # blocks of core._BLOCK_ELEMENTS float64 numbers, 16 arrays of one float64 per row
-        # of a chunk of core._CHUNK_ROWS rows, and 64 KiB of Python objects. Before the
-        # rows were chunked, the arrays of one number per row came to 1.3-2.3 outputs.
+    @pytest.mark.parametrize("threads", [1, 2])
+    def test_short_rows_peak_memory(self, f, dtype, threads):
+        # 400000 rows of 10 scores (a classifier's logits): besides the output, per thread
+        # at most 4 blocks of core._BLOCK_ELEMENTS float64 numbers and 16 arrays of one
+        # float64 per row of a chunk of core._CHUNK_ROWS rows, and 64 KiB of Python objects
+        # in all. Before the rows were chunked, the arrays of one number per row came to
+        # 1.3-2.3 outputs.
         x = np.random.default_rng(13).normal(size=(400_000, 10)).astype(dtype)
         x[::7, ::3] = -np.inf
-        scratch = 4 * core._BLOCK_ELEMENTS * 8 + 16 * core._CHUNK_ROWS * 8 + 65536
-        f(x[:10])  # first-call allocations (caches) are not counted
-        tracemalloc.start()
+        per_thread = 4 * core._BLOCK_ELEMENTS * 8 + 16 * core._CHUNK_ROWS * 8
+        scratch = threads * per_thread + 65536
+        previous = set_num_threads(threads)
         try:
-            out = f(x)
-            _, peak = tracemalloc.get_traced_memory()
+            f(x[:10])  # first-call allocations (caches) are not counted
+            f(x[:100_000])  # ... nor the threads' start
+            tracemalloc.start()
+            try:
+                out = f(x)
+                _, peak = tracemalloc.get_traced_memory()
+            finally:
+                tracemalloc.stop()
         finally:
-            tracemalloc.stop()
+            set_num_threads(previous)
         assert peak <= out.nbytes + scratch, f"peak {peak / out.nbytes:.2f} outputs"
+
+    @pytest.mark.parametrize("dtype", [np.float16, np.float32, np.float64, np.complex128])
+    def test_threads_change_nothing(self, dtype):
+        # Each row is computed alone, so the chunks of rows given to the threads (and how
+        # many threads there are) cannot change a bit of any result. The rows mix every
+        # path: dominated, shifted, masked, non-finite, huge scores.
+        rng = np.random.default_rng(7)
+        x = 30.0 * rng.standard_normal((1500, 400))
+        if dtype == np.complex128:
+            x = x + 1j * rng.standard_normal(x.shape)
+        x[::5, ::3] = -np.inf
+        x[7, 3] += 800.0
+        x[222, 5] = np.nan
+        x[223, 9] = np.inf
+        x[299, :] = -np.inf
+        x[400:420] += 3000.0
+        x = x.astype(dtype)
+        assert x.size >= 4 * core._THREAD_MIN_ELEMENTS, "large enough to be split"
+        fns = [softmax, log_softmax, logsumexp, lambda a: softmax(a, temperature=0.3)]
+        previous = set_num_threads(1)
+        try:
+            with np.errstate(all="ignore"):
+                one = [f(x) for f in fns]
+                for threads in (2, 3, 8):
+                    set_num_threads(threads)
+                    for f, expected in zip(fns, one):
+                        assert_array_equal(f(x), expected)
+        finally:
+            set_num_threads(previous)
+
+    def test_a_helper_threads_error_is_raised(self, monkeypatch):
+        # An exception in any chunk reaches the caller, whichever thread raised it.
+        calls = []
+
+        def body(r0, r1):
+            calls.append(r0)
+            if r0 == 30:
+                raise FloatingPointError("chunk 30")
+
+        with pytest.raises(FloatingPointError, match="chunk 30"):
+            for_each_chunk(100, 10, 3, body)
+        assert sorted(calls) == list(range(0, 100, 10)), "every other chunk still ran"
+
+    @pytest.mark.parametrize("value, expected", [("3", 3), (" 1 ", 1), ("0", None),
+                                                 ("two", None), ("-1", None)])
+    def test_thread_count_from_the_environment(self, monkeypatch, value, expected):
+        from softmaxlib import threads as _threads
+
+        monkeypatch.setenv("SOFTMAXLIB_NUM_THREADS", value)
+        if expected is None:
+            with pytest.raises(ValueError, match="SOFTMAXLIB_NUM_THREADS must be a positive"):
+                _threads._default_threads()
+        else:
+            assert _threads._default_threads() == expected
+
+    @pytest.mark.parametrize("bad, error", [(0, ValueError), (-2, ValueError),
+                                            (1.5, TypeError), (True, TypeError),
+                                            ("2", TypeError)])
+    def test_set_num_threads_rejects_bad_counts(self, bad, error):
+        before = get_num_threads()
+        with pytest.raises(error, match="n must be a positive int"):
+            set_num_threads(bad)
+        assert get_num_threads() == before
 
     @pytest.mark.parametrize("dtype", [np.float32, np.float64])
     def test_block_boundaries_change_nothing(self, dtype):

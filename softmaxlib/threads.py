@@ -1,0 +1,156 @@
+"""The threads of softmaxlib's numpy path: independent chunks of rows, spread over threads.
+
+numpy releases the GIL inside its ufuncs and reductions, so chunks of rows whose results do
+not depend on each other (every row of softmax, log_softmax and logsumexp depends on that row
+only) can be worked on by several threads at once. The calling thread works too; the others
+come from one pool, started on first use and restarted in a forked child.
+"""
+
+import contextvars
+import os
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
+from ._validation import check_positive_int
+
+__all__ = ["get_num_threads", "set_num_threads"]
+
+
+def _default_threads():
+    # The CPUs this process may run on (a container or taskset may allow fewer than the
+    # machine has), overridden by SOFTMAXLIB_NUM_THREADS.
+    env = os.environ.get("SOFTMAXLIB_NUM_THREADS", "").strip()
+    if env:
+        if not env.isdigit() or int(env) < 1:
+            raise ValueError(f"SOFTMAXLIB_NUM_THREADS must be a positive int, got {env!r}")
+        return int(env)
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+_threads = _default_threads()
+_pool = None
+_pool_lock = threading.Lock()
+
+
+def get_num_threads():
+    """Return the number of threads that softmaxlib's numpy path uses for large inputs.
+
+    The default is the number of CPUs the process may run on, or ``SOFTMAXLIB_NUM_THREADS``
+    if that environment variable is set when softmaxlib is imported. The fused kernels
+    follow ``numba.set_num_threads`` instead.
+
+    Returns
+    -------
+    int
+        At least 1. An input of fewer than ``2 * core._THREAD_MIN_ELEMENTS`` elements
+        (256 Ki) always runs on the calling thread alone.
+
+    Examples
+    --------
+    >>> import softmaxlib
+    >>> softmaxlib.get_num_threads() >= 1
+    True
+    """
+    return _threads
+
+
+def set_num_threads(n):
+    """Use ``n`` threads for large inputs of softmaxlib's numpy path.
+
+    Every row is computed the same way whichever thread takes it, so the results do not
+    change by a single bit; only the time does, and the scratch memory (each thread holds
+    its own cache-sized blocks, about 0.5 to 2 MiB).
+
+    Parameters
+    ----------
+    n : int
+        A positive number of threads, the calling one included.
+
+    Returns
+    -------
+    int
+        The number used before, so that it can be restored.
+
+    Raises
+    ------
+    TypeError
+        If ``n`` is not an int (a bool or a float is refused).
+    ValueError
+        If ``n`` is less than 1.
+
+    Examples
+    --------
+    >>> import numpy as np, softmaxlib
+    >>> x = np.random.default_rng(0).normal(size=(512, 1024))
+    >>> before = softmaxlib.set_num_threads(1)
+    >>> one = softmaxlib.softmax(x)
+    >>> _ = softmaxlib.set_num_threads(2)
+    >>> bool((softmaxlib.softmax(x) == one).all())
+    True
+    >>> _ = softmaxlib.set_num_threads(before)
+    >>> softmaxlib.set_num_threads(0)
+    Traceback (most recent call last):
+        ...
+    ValueError: n must be a positive int, got 0
+    """
+    global _threads
+    previous, _threads = _threads, check_positive_int(n, "n")
+    return previous
+
+
+def _executor():
+    global _pool
+    with _pool_lock:
+        if _pool is None:
+            _pool = ThreadPoolExecutor(thread_name_prefix="softmaxlib")
+        return _pool
+
+
+def _forget_pool():
+    # A forked child has the parent's pool object but none of its threads.
+    global _pool, _pool_lock
+    _pool, _pool_lock = None, threading.Lock()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forget_pool)
+
+
+def for_each_chunk(n_rows, chunk, threads, body):
+    """Call ``body(r0, r1)`` for the runs of ``chunk`` rows that make up ``n_rows``.
+
+    With more than one thread (``threads``, at most) and more than one run, the runs are handed out one at a time
+    to the calling thread and ``threads - 1`` helpers (so a helper the OS delays holds up
+    one run, not a fixed share). Each helper runs in a copy of the caller's context, so
+    numpy's error state and buffer size are the caller's. The first exception raised by
+    ``body`` is re-raised once every run has ended.
+    """
+    starts = range(0, n_rows, chunk)
+    helpers = min(threads, len(starts)) - 1
+    if helpers <= 0:
+        for r0 in starts:
+            body(r0, min(n_rows, r0 + chunk))
+        return
+    runs = iter(starts)
+    lock = threading.Lock()
+
+    def work():
+        while True:
+            with lock:
+                r0 = next(runs, None)
+            if r0 is None:
+                return
+            body(r0, min(n_rows, r0 + chunk))
+
+    pool = _executor()
+    futures = [pool.submit(contextvars.copy_context().run, work) for _ in range(helpers)]
+    try:
+        work()
+    finally:
+        errors = [f.exception() for f in futures]
+    for error in errors:
+        if error is not None:
+            raise error
