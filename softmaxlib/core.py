@@ -116,10 +116,12 @@ _DIRECT_MAX_LOG = 700.0
 _LOG_DIRECT_GAP = 2.0**-10
 
 
-#: Each thread of the numpy path gets at least this many elements (1 MiB of float64): below
-#: that, handing a chunk to another thread (tens of microseconds) and its scratch blocks cost
-#: more than the thread saves. So inputs of fewer than twice this run on the calling thread.
-_THREAD_MIN_ELEMENTS = 1 << 17
+#: Each thread of the numpy path gets at least this many elements (8 MiB of float32 input,
+#: 16 of float64), so that a thread's own scratch blocks (at most 4 of _BLOCK_ELEMENTS float64
+#: numbers, 2 MiB, plus its chunk's per-row arrays) stay a small part of the output it writes,
+#: and handing a chunk to a thread (tens of microseconds) is nothing beside its work. Inputs
+#: of fewer than twice this many elements run on the calling thread alone.
+_THREAD_MIN_ELEMENTS = 1 << 21
 
 
 def _chunking(rows):

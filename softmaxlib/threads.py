@@ -45,8 +45,8 @@ def get_num_threads():
     Returns
     -------
     int
-        At least 1. An input of fewer than ``2 * core._THREAD_MIN_ELEMENTS`` elements
-        (256 Ki) always runs on the calling thread alone.
+        At least 1. Each thread gets at least ``core._THREAD_MIN_ELEMENTS`` elements
+        (2 Mi), so an input of fewer than 4 Mi elements runs on the calling thread alone.
 
     Examples
     --------
@@ -84,7 +84,7 @@ def set_num_threads(n):
     Examples
     --------
     >>> import numpy as np, softmaxlib
-    >>> x = np.random.default_rng(0).normal(size=(512, 1024))
+    >>> x = np.random.default_rng(0).normal(size=(4096, 1024))
     >>> before = softmaxlib.set_num_threads(1)
     >>> one = softmaxlib.softmax(x)
     >>> _ = softmaxlib.set_num_threads(2)

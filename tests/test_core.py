@@ -950,7 +950,7 @@ class TestBlocks:
         assert peak <= out.nbytes + scratch, f"peak {peak / out.nbytes:.2f} outputs"
 
     @pytest.mark.parametrize("dtype", [np.float16, np.float32, np.float64, np.complex128])
-    def test_threads_change_nothing(self, dtype):
+    def test_threads_change_nothing(self, dtype, monkeypatch):
         # Each row is computed alone, so the chunks of rows given to the threads (and how
         # many threads there are) cannot change a bit of any result. The rows mix every
         # path: dominated, shifted, masked, non-finite, huge scores.
@@ -965,7 +965,8 @@ class TestBlocks:
         x[299, :] = -np.inf
         x[400:420] += 3000.0
         x = x.astype(dtype)
-        assert x.size >= 4 * core._THREAD_MIN_ELEMENTS, "large enough to be split"
+        # A small share per thread, so that this small input is split over every thread.
+        monkeypatch.setattr(core, "_THREAD_MIN_ELEMENTS", 4096)
         fns = [softmax, log_softmax, logsumexp, lambda a: softmax(a, temperature=0.3)]
         previous = set_num_threads(1)
         try:
@@ -973,6 +974,7 @@ class TestBlocks:
                 one = [f(x) for f in fns]
                 for threads in (2, 3, 8):
                     set_num_threads(threads)
+                    assert core._chunking(x.real)[1] == threads, "every thread has rows"
                     for f, expected in zip(fns, one):
                         assert_array_equal(f(x), expected)
         finally:
