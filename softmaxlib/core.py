@@ -48,10 +48,12 @@ memory stays near one output and float32 input is upcast one block at a time. Th
 grouped in chunks of rows (about 8 MB of input), and a large input's chunks are spread over
 threads (softmaxlib.threads: numpy releases the GIL while it computes). Every row's result
 depends on that row only, so the threads change no bit of it; each thread holds its own
-blocks. The blocks
-run with numpy's ufunc buffer lowered to 1024 elements (see _SmallBuffers), so that a row
-constant such as ``m[:, None]`` is read in place rather than copied into the buffer.
+blocks. The blocks run with numpy's ufunc buffer lowered to 1024 elements (see
+_SmallBuffers), so that a row constant such as ``m[:, None]`` is read in place rather than
+copied into the buffer.
 """
+
+import math
 
 import numpy as np
 
@@ -155,6 +157,13 @@ def _to_rows(x, axis):
             normalize_axes(axis, 0)  # raises the usual AxisError
         # A 0-d result is returned as a numpy scalar, as numpy and scipy do.
         return x.reshape(1, 1), (lambda r: r.reshape(())[()]), ()
+
+    if type(axis) is int and axis in (-1, x.ndim - 1):
+        # The usual case, the last axis: a reshape (a view of contiguous input), without
+        # moveaxis and its checks (a third of the time of a call on a handful of numbers).
+        shape = x.shape
+        rows = x.reshape(math.prod(shape[:-1]), shape[-1])
+        return rows, (lambda r: r.reshape(shape)), (x.ndim - 1,)
 
     axes = normalize_axes(axis, x.ndim)
     dest = tuple(range(x.ndim - len(axes), x.ndim))
@@ -373,7 +382,11 @@ def _real_blocks(rows, kind, out_dtype, temperature, compensate, out):
         m_shift = np.where(bad, 0.0, m) if any_bad else m
         # float16/32 input: cast on the fly; the difference is then exact in float64.
         np.subtract(xb, m_shift[:, None], out=d, dtype=wdt)
-        lo = np.min(xb, axis=1).astype(wdt) - m_shift  # min(d): fl(x - m) is monotonic in x
+        # min(d), as fl(x - m) is monotonic in x. numpy's min along short rows is 2 to 4 times
+        # slower than its argmin (measured: 217 against 115 us for 6553 rows of 10), so rows
+        # shorter than 2048 gather the entry argmin points to (the same value, NaN included).
+        lo = xb[ar, np.argmin(xb, axis=1)] if n < 2048 else np.min(xb, axis=1)
+        lo = lo.astype(wdt) - m_shift
         if any_bad:
             # Rows repaired later: zeros keep exp off its slow path (an all -inf row, say).
             d[bad] = 0.0
