@@ -382,9 +382,10 @@ def _real_blocks(rows, kind, out_dtype, temperature, compensate, out):
         m_shift = np.where(bad, 0.0, m) if any_bad else m
         # float16/32 input: cast on the fly; the difference is then exact in float64.
         np.subtract(xb, m_shift[:, None], out=d, dtype=wdt)
-        # min(d), as fl(x - m) is monotonic in x. numpy's min along short rows is 2 to 4 times
-        # slower than its argmin (measured: 217 against 115 us for 6553 rows of 10), so rows
-        # shorter than 2048 gather the entry argmin points to (the same value, NaN included).
+        # min(d), as fl(x - m) is monotonic in x. numpy's min along short rows is slower than
+        # its argmin (measured on fresh random rows: 6.8 against 5.6 ms for 200000 rows of 10,
+        # 1.5 against 0.96 ms for 20000 rows of 100), so rows shorter than 2048 gather the
+        # entry argmin points to (the same value, NaN included).
         lo = xb[ar, np.argmin(xb, axis=1)] if n < 2048 else np.min(xb, axis=1)
         lo = lo.astype(wdt) - m_shift
         if any_bad:
