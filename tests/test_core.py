@@ -980,6 +980,42 @@ class TestBlocks:
         finally:
             set_num_threads(previous)
 
+    @pytest.mark.parametrize("temperature", [1.0, 0.3])
+    def test_fast2sum_and_twosum_agree(self, monkeypatch, temperature):
+        # Rows of at most core._TWOSUM_ROWS entries get TwoSum for every shift; longer ones
+        # get Dekker's Fast2Sum where it is exact and TwoSum in the rows it cannot take.
+        # Where both are exact they give the same error, so the choice changes no bit. The
+        # rows reach every case: maxima <= 0 (Fast2Sum's slow rows), entries below -2**e
+        # of the maximum, masked entries, terms in the subnormal band below e^-700 (clamped,
+        # then recomputed), dominated rows and huge scores.
+        # Most rows are ones Fast2Sum takes (a positive maximum, entries above -2**e), so
+        # that it runs on most of each block; one row in ten or so is special, of each kind
+        # in turn, so that every block holds each kind.
+        rng = np.random.default_rng(21)
+        x = 30.0 * rng.standard_normal((600, 700)) + 100.0
+        x[0::60] -= 300.0                      # every entry negative
+        x[10::60, ::7] = -np.inf               # masked
+        x[20::60, ::5] = x[20::60, :1] - 720.0  # the band between e^-746 and e^-700
+        x[30::60, 3] += 900.0                  # dominated rows, the rest far below
+        x[40::60, ::3] -= 2000.0               # entries below -2**e of the maximum
+        x[50::60] *= 1e3                       # huge spread
+        # A small maximum with low-order bits, entries below -2**e but above -700: there
+        # Fast2Sum is not exact, and only TwoSum recovers the shifts' rounding errors.
+        x[55::60] = 20.0 * rng.standard_normal((10, 700)) - 60.0
+        x[55::60, 0] = 0.5 + 2.0**-40
+        fns = [
+            lambda a: softmax(a, temperature=temperature),
+            lambda a: log_softmax(a, temperature=temperature),
+            logsumexp,
+        ]
+        with np.errstate(all="ignore"):
+            monkeypatch.setattr(core, "_TWOSUM_ROWS", 1 << 30)
+            twosum = [f(x) for f in fns]
+            monkeypatch.setattr(core, "_TWOSUM_ROWS", 0)
+            fast = [f(x) for f in fns]
+        for a, b in zip(twosum, fast):
+            assert_array_equal(a, b)
+
     def test_a_helper_threads_error_is_raised(self, monkeypatch):
         # An exception in any chunk reaches the caller, whichever thread raised it.
         calls = []
