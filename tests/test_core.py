@@ -980,6 +980,24 @@ class TestBlocks:
         finally:
             set_num_threads(previous)
 
+    @pytest.mark.parametrize("n", [1, 2, 9, core._COLUMN_ROWS, core._COLUMN_ROWS + 1, 40])
+    def test_row_max_and_min_are_numpys(self, n):
+        # Short rows are reduced column by column: the same maxima, minima and first
+        # maximal indices as numpy's argmax, with ties (small integers), infinities and NaN.
+        rng = np.random.default_rng(n)
+        x = rng.integers(-3, 3, size=(2000, n)).astype(float)
+        x[rng.random(x.shape) < 0.05] = -np.inf
+        x[rng.random(x.shape) < 0.02] = np.inf
+        ar = np.arange(x.shape[0])
+        k, m = core._row_max(x, ar)
+        assert_array_equal(k, np.argmax(x, axis=1))
+        assert_array_equal(m, np.max(x, axis=1))
+        assert_array_equal(core._row_min(x, ar), np.min(x, axis=1))
+        x[3, 0] = x[7, n - 1] = np.nan
+        _, m = core._row_max(x, ar, index=False)
+        assert_array_equal(m, np.max(x, axis=1))  # NaN where a row holds one
+        assert_array_equal(core._row_min(x, ar), np.min(x, axis=1))
+
     @pytest.mark.parametrize("temperature", [1.0, 0.3])
     def test_fast2sum_and_twosum_agree(self, monkeypatch, temperature):
         # Rows of at most core._TWOSUM_ROWS entries get TwoSum for every shift; longer ones
