@@ -3,13 +3,12 @@
 numpy releases the GIL inside its ufuncs and reductions, so chunks of rows whose results do
 not depend on each other (every row of softmax, log_softmax and logsumexp depends on that row
 only) can be worked on by several threads at once. The calling thread works too; the others
-come from one pool, started on first use and restarted in a forked child.
+are started for the call and end with it.
 """
 
 import contextvars
 import os
 import threading
-from concurrent.futures import ThreadPoolExecutor
 
 from ._validation import check_positive_int
 
@@ -31,8 +30,6 @@ def _default_threads():
 
 
 _threads = _default_threads()
-_pool = None
-_pool_lock = threading.Lock()
 
 
 def get_num_threads():
@@ -101,32 +98,17 @@ def set_num_threads(n):
     return previous
 
 
-def _executor():
-    global _pool
-    with _pool_lock:
-        if _pool is None:
-            _pool = ThreadPoolExecutor(thread_name_prefix="softmaxlib")
-        return _pool
-
-
-def _forget_pool():
-    # A forked child has the parent's pool object but none of its threads.
-    global _pool, _pool_lock
-    _pool, _pool_lock = None, threading.Lock()
-
-
-if hasattr(os, "register_at_fork"):
-    os.register_at_fork(after_in_child=_forget_pool)
-
-
 def for_each_chunk(n_rows, chunk, threads, body):
     """Call ``body(r0, r1)`` for the runs of ``chunk`` rows that make up ``n_rows``.
 
-    With more than one thread (``threads``, at most) and more than one run, the runs are handed out one at a time
-    to the calling thread and ``threads - 1`` helpers (so a helper the OS delays holds up
-    one run, not a fixed share). Each helper runs in a copy of the caller's context, so
-    numpy's error state and buffer size are the caller's. The first exception raised by
-    ``body`` is re-raised once every run has ended.
+    With more than one thread (``threads``, at most), the runs are handed out one at a time
+    to the calling thread and ``threads - 1`` helper threads started for this call (so a
+    helper the OS delays holds up one run, not a fixed share). Starting a thread takes tens of
+    microseconds, nothing beside the milliseconds of work it is started for, and no thread
+    outlives the call: a process that forks later (a dask worker, say) has none to lose.
+    Each helper runs in a copy of the caller's context, so numpy's error state and buffer
+    size are the caller's. The first exception raised by ``body`` is re-raised once every
+    run has ended.
     """
     starts = range(0, n_rows, chunk)
     helpers = min(threads, len(starts)) - 1
@@ -136,21 +118,27 @@ def for_each_chunk(n_rows, chunk, threads, body):
         return
     runs = iter(starts)
     lock = threading.Lock()
+    errors = []
 
     def work():
-        while True:
-            with lock:
-                r0 = next(runs, None)
-            if r0 is None:
-                return
-            body(r0, min(n_rows, r0 + chunk))
+        try:
+            while True:
+                with lock:
+                    r0 = next(runs, None)
+                if r0 is None:
+                    return
+                body(r0, min(n_rows, r0 + chunk))
+        except BaseException as error:  # re-raised in the calling thread
+            errors.append(error)
 
-    pool = _executor()
-    futures = [pool.submit(contextvars.copy_context().run, work) for _ in range(helpers)]
-    try:
-        work()
-    finally:
-        errors = [f.exception() for f in futures]
-    for error in errors:
-        if error is not None:
-            raise error
+    pool = [
+        threading.Thread(target=contextvars.copy_context().run, args=(work,), daemon=True)
+        for _ in range(helpers)
+    ]
+    for t in pool:
+        t.start()
+    work()
+    for t in pool:
+        t.join()
+    if errors:
+        raise errors[0]

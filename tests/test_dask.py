@@ -26,8 +26,8 @@ from strategies import log_softmax_bound, pairwise_depth, softmax_bound  # noqa:
 @pytest.fixture(scope="module")
 def client():
     # Forked workers inherit this process's imports (numpy, softmaxlib): spawned ones would
-    # import them afresh, which takes seconds. They run no numba, so forking is safe here;
-    # softmaxlib's idle helper threads are not copied, and a forked child starts its own.
+    # import them afresh, which takes seconds. They run no numba, so forking is safe here
+    # (and softmaxlib's numpy path keeps no threads between calls).
     with dask.config.set({"distributed.worker.multiprocessing-method": "fork"}), distributed.LocalCluster(
         n_workers=2,
         threads_per_worker=1,
