@@ -96,9 +96,11 @@ def main(argv=None):
     import numba
 
     threads = numba.get_num_threads()
+    softmaxlib.set_num_threads(threads)  # the numpy path on as many threads as numba
     print(
         f"numpy {np.__version__}, scipy {scipy.__version__}, numba {numba.__version__}; "
-        f"{threads} numba threads on {os.cpu_count()} CPUs; shape {SHAPE}, axis=-1"
+        f"{threads} numba threads on {os.cpu_count()} CPUs (softmaxlib's numpy path on as"
+        f" many); shape {SHAPE}, axis=-1"
     )
     print(f"load average before: {os.getloadavg()[0]:.2f}\n")
 
