@@ -87,8 +87,14 @@ _CHUNK_ROWS = 4096
 #: x - max costs at most u (half an eps).
 _SHIFT_SPREAD = 2.0
 
-#: Rows of at most this many entries are reduced column by column (see _row_max).
+#: Rows of at most this many entries are reduced column by column (see _row_max), when there
+#: are at least _COLUMN_MIN of them (_COLUMN_MIN_INDEXED if the maxima's indices are wanted):
+#: a column pass is a numpy call per column, which pays only over enough rows (measured, rows
+#: of 10: the maxima of 16 rows took 2.5 us by argmax, 5.2 by columns; of 256, 9.8 and 7.4;
+#: with the indices, 1024 rows took 33 us by argmax and 39 by columns, 4096 113 and 78).
 _COLUMN_ROWS = 16
+_COLUMN_MIN = 256
+_COLUMN_MIN_INDEXED = 2048
 
 #: Rows of at most this many entries get TwoSum for every shift, without looking for the rows
 #: that Dekker's cheaper Fast2Sum could take (see _shift_error). Measured (float64 N(0, 5)
@@ -316,15 +322,16 @@ def _band(a):
 
 def _row_max(x, ar, index=True):
     """(k, m) for real (R, n > 0) rows ``x``: each row's maximum ``m`` and the index ``k`` of
-    its first maximal entry (None if not ``index``). A row holding NaN has ``m`` NaN (and
-    ``k`` of no meaning: such rows are repaired by the callers). ``ar`` is ``arange(R)``.
+    its first maximal entry (None if not ``index`` and the rows went by columns). A row
+    holding NaN has ``m`` NaN (and ``k`` of no meaning: such rows are repaired by the
+    callers). ``ar`` is ``arange(R)``.
 
-    Rows of at most _COLUMN_ROWS entries are reduced column by column: numpy's argmax along
-    rows that short costs 25 to 50 ns a row, a column pass a few (measured on fresh random
-    rows, 200000 of 10: argmax 5.5 ms; the maximum alone 1.8, with its index 3.8).
+    Many rows of at most _COLUMN_ROWS entries are reduced column by column: numpy's argmax
+    along rows that short costs 25 to 50 ns a row, a column pass a few (measured on fresh
+    random rows, 200000 of 10: argmax 5.5 ms; the maximum alone 1.8, with its index 3.8).
     """
-    n = x.shape[1]
-    if n > _COLUMN_ROWS:
+    n_rows, n = x.shape
+    if n > _COLUMN_ROWS or n_rows < (_COLUMN_MIN_INDEXED if index else _COLUMN_MIN):
         k = np.argmax(x, axis=1)  # the first maximum (or the first NaN)
         return k, x[ar, k]
     m = x[:, 0].copy()
@@ -350,11 +357,11 @@ def _row_min(x, ar):
 
     numpy's min along short rows is slower than its argmin (measured on fresh random rows:
     6.8 against 5.6 ms for 200000 rows of 10, 1.5 against 0.96 ms for 20000 rows of 100):
-    rows shorter than 2048 gather the entry argmin points to, and rows of at most
+    rows shorter than 2048 gather the entry argmin points to, and many rows of at most
     _COLUMN_ROWS entries are reduced column by column (1.8 ms for those 200000 rows).
     """
-    n = x.shape[1]
-    if n <= _COLUMN_ROWS:
+    n_rows, n = x.shape
+    if n <= _COLUMN_ROWS and n_rows >= _COLUMN_MIN:
         lo = x[:, 0].copy()
         for j in range(1, n):
             np.minimum(lo, x[:, j], out=lo)

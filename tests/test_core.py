@@ -980,12 +980,13 @@ class TestBlocks:
         finally:
             set_num_threads(previous)
 
+    @pytest.mark.parametrize("rows", [100, core._COLUMN_MIN_INDEXED + 500])
     @pytest.mark.parametrize("n", [1, 2, 9, core._COLUMN_ROWS, core._COLUMN_ROWS + 1, 40])
-    def test_row_max_and_min_are_numpys(self, n):
-        # Short rows are reduced column by column: the same maxima, minima and first
+    def test_row_max_and_min_are_numpys(self, n, rows):
+        # Many short rows are reduced column by column: the same maxima, minima and first
         # maximal indices as numpy's argmax, with ties (small integers), infinities and NaN.
         rng = np.random.default_rng(n)
-        x = rng.integers(-3, 3, size=(2000, n)).astype(float)
+        x = rng.integers(-3, 3, size=(rows, n)).astype(float)
         x[rng.random(x.shape) < 0.05] = -np.inf
         x[rng.random(x.shape) < 0.02] = np.inf
         ar = np.arange(x.shape[0])
