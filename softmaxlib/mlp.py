@@ -12,11 +12,9 @@ Everything is float64 and seeded with ``np.random.default_rng(seed)``, so the sa
 same numbers every time on the same machine.
 """
 
-import numbers
-
 import numpy as np
 
-from ._validation import as_float_array
+from ._validation import as_float_array, check_positive_int
 from .activations import identity, relu, relu_grad, sigmoid, sigmoid_grad
 from .calculus import cross_entropy, cross_entropy_grad
 from .core import softmax
@@ -45,12 +43,6 @@ _ACTIVATIONS = {
 # sigmoid's slope there is 1/4, so gradients shrink layer by layer: chapter 8 measures it), but
 # Xavier is the usual default, and the book shows what it does.
 _DEFAULT_INIT = {"relu": "he", "sigmoid": "xavier", "identity": "xavier"}
-
-
-def _check_positive_int(value, name):
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral) or value < 1:
-        raise ValueError(f"{name} must be a positive integer, got {value!r}")
-    return int(value)
 
 
 def xavier_init(n_in, n_out, rng):
@@ -87,7 +79,7 @@ def xavier_init(n_in, n_out, rng):
     >>> print(W.shape, round(float(W.std()), 2))  # sqrt(2 / 800) = 0.05
     (400, 400) 0.05
     """
-    n_in, n_out = _check_positive_int(n_in, "n_in"), _check_positive_int(n_out, "n_out")
+    n_in, n_out = check_positive_int(n_in, "n_in"), check_positive_int(n_out, "n_out")
     return rng.normal(0.0, np.sqrt(2.0 / (n_in + n_out)), size=(n_in, n_out))
 
 
@@ -120,7 +112,7 @@ def he_init(n_in, n_out, rng):
     >>> print(W.shape, round(float(W.std()), 2))  # sqrt(2 / 200) = 0.1
     (200, 300) 0.1
     """
-    n_in, n_out = _check_positive_int(n_in, "n_in"), _check_positive_int(n_out, "n_out")
+    n_in, n_out = check_positive_int(n_in, "n_in"), check_positive_int(n_out, "n_out")
     return rng.normal(0.0, np.sqrt(2.0 / n_in), size=(n_in, n_out))
 
 
@@ -257,7 +249,7 @@ class MLP:
             raise ValueError(
                 f"sizes must list at least an input and an output width, got {sizes!r}"
             )
-        sizes = tuple(_check_positive_int(s, "every entry of sizes") for s in sizes)
+        sizes = tuple(check_positive_int(s, "every entry of sizes") for s in sizes)
         if activation not in _ACTIVATIONS:
             raise ValueError(
                 f"activation must be one of {sorted(_ACTIVATIONS)}, got {activation!r}"
@@ -484,7 +476,7 @@ def train(model, X, y, *, optimizer, epochs, batch_size=32, seed=0, validation=N
     epochs = int(epochs)
     if epochs < 0:
         raise ValueError(f"epochs must be a non-negative integer, got {epochs!r}")
-    batch_size = _check_positive_int(batch_size, "batch_size")
+    batch_size = check_positive_int(batch_size, "batch_size")
     rng = np.random.default_rng(seed)
     history = {"epoch": [], "loss": [], "accuracy": []}
     if validation is not None:

@@ -259,6 +259,8 @@ class TestMLP:
             MLP((3,))
         with pytest.raises(ValueError, match="sizes"):
             MLP((3, 0, 2))
+        with pytest.raises(TypeError, match="sizes must be a positive int, got 2.5"):
+            MLP((3, 2.5, 2))
         with pytest.raises(ValueError, match="X must have shape"):
             MLP((3, 2)).forward(np.ones((2, 4)))
         with pytest.raises(TypeError, match="X must"):
