@@ -145,6 +145,22 @@ _LOG_DIRECT_GAP = 2.0**-10
 _THREAD_MIN_ELEMENTS = 1 << 21
 
 
+#: The numpy path's scratch blocks are carved from the memory of the output's last rows, which
+#: are written last (see _output_scratch), so that a call's peak memory is its output and
+#: little more. Those last rows are then computed in blocks whose scratch, all threads
+#: together, is at most this fraction of the output (2**-10, a tenth of a percent; with the
+#: arrays of one number per row and a few rows of constants per thread, the peaks measured
+#: at 4096 x 4096 on two threads were 1.0007 to 1.0042 outputs).
+_TAIL_SCRATCH = 2.0**-10
+
+#: ... provided they are at most this fraction of the rows, and the rows have at least
+#: _CALL_ELEMENTS entries, so that the last rows' small blocks of a row or two pay a numpy
+#: call's overhead on enough arithmetic (measured at 4096 x 4096: within the run-to-run noise
+#: of 2 ms); the blocks are allocated otherwise. Short rows gain little anyway: their arrays
+#: of one number per row (maxima, sums) outweigh the blocks (1.06 outputs at 200000 x 10).
+_TAIL_ROWS = 1 / 16
+
+
 def _chunking(rows):
     """(rows per chunk, threads) for real (R, n > 0) ``rows``.
 
@@ -158,6 +174,82 @@ def _chunking(rows):
     if threads > 1:
         chunk = min(chunk, -(-n_rows // threads))
     return chunk, threads
+
+
+def _output_scratch(out, per_thread, threads):
+    """float64 scratch for ``threads`` threads, carved from the last rows of ``out``.
+
+    ``out`` is a C-contiguous (R, n) array that nothing has written yet, and ``per_thread``
+    the number of float64 values each thread needs. Returns ``(n_main, pools)``: one flat
+    float64 array per thread, each starting on a 64-byte boundary, inside the memory of the
+    rows from ``n_main`` on. Every row before ``n_main`` must be written before those last
+    rows are. ``pools`` is None, and ``n_main`` R, for rows shorter than _CALL_ELEMENTS and
+    when the last rows would be more than _TAIL_ROWS of the rows (small outputs): the
+    scratch is then allocated.
+    """
+    n_rows, n = out.shape
+    if n < _CALL_ELEMENTS:
+        return n_rows, None
+    per_thread = -(-per_thread // 8) * 8  # whole cache lines, so each pool starts on one
+    need = 8 * threads * per_thread + 64  # bytes, with room to move to a 64-byte boundary
+    tail = -(-need // (n * out.itemsize))
+    if tail > _TAIL_ROWS * n_rows:
+        return n_rows, None
+    raw = out[n_rows - tail :].reshape(-1).view(np.uint8)
+    start = -raw.ctypes.data % 64
+    flat = raw[start : start + 8 * threads * per_thread].view(np.float64)
+    return n_rows - tail, [flat[w * per_thread : (w + 1) * per_thread] for w in range(threads)]
+
+
+def _taker(pool):
+    """``take(shape, dtype)``: an empty C-contiguous array, carved from ``pool`` (a flat
+    float64 array, or None) while it has room for a float64 one, else allocated."""
+    used = 0
+
+    def take(shape, dtype=np.float64):
+        nonlocal used
+        size = math.prod(shape)
+        if pool is None or np.dtype(dtype) != np.float64 or used + size > pool.size:
+            return np.empty(shape, dtype=dtype)
+        start, used = used, used + -(-size // 8) * 8  # the next one starts on a cache line
+        return pool[start : start + size].reshape(shape)
+
+    return take
+
+
+def _gather(a, idx, out):
+    """The rows ``idx`` of ``a``, copied into ``out`` (None: a new array). numpy's default
+    mode "raise" copies them through a temporary as large as ``out``; "clip" does not, and
+    changes nothing for indices in range."""
+    return np.take(a, idx, axis=0, mode="clip", out=out)
+
+
+def _each_chunk(rows, out, buffers, block, chunk_of_rows):
+    """Call ``chunk_of_rows(c0, c1, take, block)`` over chunks of the rows of ``out``.
+
+    ``rows`` (R, n) is the input and ``out`` the (R, n) output, which nothing has written
+    yet; a chunk's blocks hold about ``block`` elements and need at most ``buffers`` float64
+    scratch blocks, which they get from ``take`` (see _taker). Those come from the memory of
+    the output's last rows (_output_scratch), the same memory for every chunk a thread takes,
+    so it stays in that core's cache as a buffer of its own would; the last rows are then
+    computed with small blocks (_TAIL_SCRATCH), allocated.
+    """
+    n_rows, n = rows.shape
+    chunk, threads = _chunking(rows)
+    per_buffer = min(chunk, max(1, block // n)) * n
+    # Each buffer starts on a cache line (see _taker): whole cache lines of float64 each.
+    n_main, pools = _output_scratch(out, buffers * (-(-per_buffer // 8) * 8), threads)
+    if pools is None:
+        for_each_chunk(n_rows, chunk, threads,
+                       lambda c0, c1, w: chunk_of_rows(c0, c1, _taker(None), block))
+        return
+    for_each_chunk(n_main, chunk, threads,
+                   lambda c0, c1, w: chunk_of_rows(c0, c1, _taker(pools[w]), block))
+    tail = n_rows - n_main
+    threads = min(threads, tail)
+    small = max(1, int(_TAIL_SCRATCH * out.nbytes) // (8 * max(1, buffers) * threads))
+    for_each_chunk(tail, -(-tail // threads), threads,
+                   lambda c0, c1, w: chunk_of_rows(n_main + c0, n_main + c1, _taker(None), small))
 
 
 # --------------------------------------------------------------------------------------------
@@ -305,15 +397,42 @@ def _shift_error(x, m, d, lo, out, tmp, rows=None, floor=None, hint=None):
     return out
 
 
-def _unclamped_others(x, m, k, temperature, compensate):
-    """The sum of exp((x - m) / T) over each row of ``x`` but its entry ``k``, unclamped."""
-    x = x.astype(np.float64)
-    d = x - m[:, None]
-    err = np.nan_to_num(_twosum_error(x, m[:, None], d), nan=0.0) if compensate else 0.0
-    e = np.exp(d / temperature)
-    e += e * (err / temperature)
-    e[np.arange(len(k)), k] = 0.0
-    return e.sum(axis=1)
+def _unclamped_others(x, rows, m, k, temperature, compensate, free=()):
+    """The sum of exp((x - m) / T) over each row of ``x[rows]`` but its entry ``k``, unclamped.
+
+    ``m`` and ``k`` hold the maxima and their indices for every row of ``x``. ``free`` holds
+    float64 blocks as wide as ``x`` that may be overwritten: the rows are taken in pieces
+    that fit in halves of them (four halves with ``compensate``, two without), so that
+    nothing of the block's size is allocated; without enough of them, in one allocated piece.
+    """
+    need = 4 if compensate else 2
+    halves = [h for b in free for h in (b[: len(b) // 2], b[len(b) // 2 : len(b) // 2 * 2])]
+    halves = [h for h in halves if len(h)][:need]
+    step = min(len(h) for h in halves) if len(halves) == need else len(rows)
+    if len(halves) < need:
+        halves = [None] * need
+    total = np.empty(len(rows))
+    for j in range(0, len(rows), step):
+        idx = rows[j : j + step]
+        q = len(idx)
+        buf = [None if h is None else h[:q] for h in halves]
+        if x.dtype == np.float64:
+            xs = _gather(x, idx, buf[0])
+        else:
+            xs = x[idx].astype(np.float64)
+        mi = m[idx, None]
+        d = np.subtract(xs, mi, out=buf[1])
+        if compensate:
+            err = _twosum_error(xs, mi, d, out=buf[2], tmp=buf[3])
+            np.nan_to_num(err, nan=0.0, copy=False)
+            np.divide(err, temperature, out=err)
+        e = np.exp(np.divide(d, temperature, out=d), out=d)
+        if compensate:
+            np.multiply(err, e, out=err)
+            np.add(e, err, out=e)  # exp(d + err) = exp(d) (1 + err), to first order
+        e[np.arange(q), k[idx]] = 0.0
+        total[j : j + q] = e.sum(axis=1)
+    return total
 
 
 def _band(a):
@@ -388,7 +507,8 @@ class _SmallBuffers:
         np.setbufsize(self.old)
 
 
-def _real_rows(rows, kind, *, out_dtype, temperature=1.0, compensate=False, out=None):
+def _real_rows(rows, kind, *, out_dtype, temperature=1.0, compensate=False, out=None,
+               take=np.empty, block=_BLOCK_ELEMENTS):
     """Shift each row of real ``rows`` (R, n > 0) by its maximum, exponentiate and sum.
 
     ``kind`` is "softmax", "log_softmax" or "lse". Returns ``(out, m, L)``: ``out`` the (R, n)
@@ -401,30 +521,38 @@ def _real_rows(rows, kind, *, out_dtype, temperature=1.0, compensate=False, out=
     ``1 + s`` and ``L = log1p(s)``, accurate however much one entry dominates. With
     ``compensate`` (float64), rows whose shifted values reach below ``-_SHIFT_SPREAD`` get
     the TwoSum correction of every shift (softmax), or of the dominated rows' sums (the others).
+
+    The rows go in blocks of about ``block`` elements, whose scratch (at most
+    ``_real_buffers`` of them) comes from ``take`` (see _taker).
     """
     with _SmallBuffers():
-        return _real_blocks(rows, kind, out_dtype, temperature, compensate, out)
+        return _real_blocks(rows, kind, out_dtype, temperature, compensate, out, take, block)
 
 
-def _real_blocks(rows, kind, out_dtype, temperature, compensate, out):
+def _real_buffers(kind, inplace, compensate):
+    """The number of scratch blocks _real_blocks takes (d, e, err and tmp, where needed)."""
+    return (not inplace) + (kind != "softmax") + 2 * compensate
+
+
+def _real_blocks(rows, kind, out_dtype, temperature, compensate, out, take, block):
     n_rows, n = rows.shape
     wdt = working_dtype(rows.dtype)
     narrow_out = np.dtype(out_dtype) != wdt
-    step = max(1, _BLOCK_ELEMENTS // n)
+    step = max(1, block // n)
     first = min(n_rows, step)
     if out is None and kind != "lse":
         out = np.empty((n_rows, n), dtype=out_dtype)
     inplace = out is not None and out.dtype == wdt
-    d_scratch = None if inplace else np.empty((first, n), dtype=wdt)
+    d_scratch = None if inplace else take((first, n), dtype=wdt)
     # softmax exponentiates d in place; log_softmax keeps d for its result.
-    e_scratch = None if kind == "softmax" else np.empty((first, n), dtype=wdt)
+    e_scratch = None if kind == "softmax" else take((first, n), dtype=wdt)
     m_all = np.empty(n_rows, dtype=wdt)
     L_all = None if kind == "softmax" else np.empty(n_rows, dtype=wdt)
     # Two scratch blocks for the shifts' rounding errors (err and TwoSum's temporary): from
     # the start for softmax, on the first dominated row for log_softmax and lse.
     eager = compensate and kind == "softmax"
-    err_scratch = np.empty((first, n), dtype=wdt) if eager else None
-    tmp_scratch = np.empty((first, n), dtype=wdt) if eager else None
+    err_scratch = take((first, n), dtype=wdt) if eager else None
+    tmp_scratch = take((first, n), dtype=wdt) if eager else None
     consts = {}
 
     def const(value):
@@ -552,25 +680,32 @@ def _real_blocks(rows, kind, out_dtype, temperature, compensate, out):
             dom = (lo <= -spread) & (s < 1.0) & ~bad
             if dom.any():
                 if err_scratch is None:
-                    err_scratch = np.empty((first, n), dtype=wdt)
-                    tmp_scratch = np.empty((first, n), dtype=wdt)
+                    err_scratch = take((first, n), dtype=wdt)
+                    tmp_scratch = take((first, n), dtype=wdt)
                 idx = np.flatnonzero(dom)
                 # Half the rows or more: the whole block, no copies (the other rows' sums of
-                # corrections are computed and dropped); fewer: those rows, copied out.
+                # corrections are computed and dropped); fewer (r rows): those rows, copied
+                # into the second r rows of the two scratch blocks, whose first r rows hold
+                # err and TwoSum's temporary (nothing of the block's size is allocated).
                 whole = 2 * idx.size >= nb
+                r = nb if whole else idx.size
                 sel = slice(None) if whole else idx
-                xs, ms = xb[sel], m_shift[sel]
-                ds = d[sel] if temperature == 1.0 else xs - ms[:, None]  # fl(x - m), undivided
+                ms = m_shift[sel]
+                xs = xb if whole else _gather(xb, idx, err_scratch[r : 2 * r])
+                if temperature != 1.0:  # fl(x - m), undivided (a new block if whole: rare)
+                    ds = np.subtract(xs, ms[:, None], out=None if whole else tmp_scratch[r : 2 * r])
+                else:
+                    ds = d if whole else _gather(d, idx, tmp_scratch[r : 2 * r])
                 floor = const((_EXP_FLOOR - 1.0) * temperature) if clamp else None
                 rows_wanted = dom if whole else None
-                err = _shift_error(xs, ms, ds, lo[sel], err_scratch[: xs.shape[0]],
-                                   tmp_scratch[: xs.shape[0]], rows_wanted, floor)
+                err = _shift_error(xs, ms, ds, lo[sel], err_scratch[:r], tmp_scratch[:r],
+                                   rows_wanted, floor)
                 if temperature != 1.0:
                     err /= temperature
                 if clamp:
                     np.fmax(err, const(-1.0), out=err)
-                np.multiply(err, e[sel], out=err)
-                err[np.arange(xs.shape[0]), k[sel]] = 0.0  # the maximal term is exact
+                np.multiply(err, e if whole else _gather(e, idx, tmp_scratch[:r]), out=err)
+                err[np.arange(r), k[sel]] = 0.0  # the maximal term is exact
                 corr = err.sum(axis=1)
                 s[idx] += corr[idx] if whole else corr
         if clamp:
@@ -580,12 +715,17 @@ def _real_blocks(rows, kind, out_dtype, temperature, compensate, out):
                 # clamped terms could show. Where no other entry lies within 746 of the
                 # maximum, s is exactly 0 (exp underflows); the other rows (rare) are summed
                 # again without the clamp.
-                sel = slice(None) if tiny.size == nb else tiny
-                near = np.count_nonzero(d[sel] >= _EXP_ZERO, axis=1) > 1  # the maximum is one
+                # Their rows of d go through e's block, free now (no copy is allocated).
+                whole = tiny.size == nb
+                sel = slice(None) if whole else tiny
+                dt = d if whole else _gather(d, tiny, e_scratch[: tiny.size])
+                near = np.count_nonzero(dt >= _EXP_ZERO, axis=1) > 1  # the maximum is one
                 s[sel] = 0.0
-                redo = tiny[near] if tiny.size < nb else np.flatnonzero(near)
+                redo = np.flatnonzero(near) if whole else tiny[near]
                 if redo.size:
-                    s[redo] = _unclamped_others(xb[redo], m_shift[redo], k[redo], temperature, compensate)
+                    free = [b for b in (e_scratch, err_scratch, tmp_scratch) if b is not None]
+                    s[redo] = _unclamped_others(xb, redo, m_shift, k, temperature, compensate,
+                                                [b[:nb] for b in free])
         L = np.log1p(s)
         L_all[r0:r1] = L
         if kind == "log_softmax":
@@ -720,54 +860,50 @@ def _softmax_rows(rows, mask, temperature, log):
     lowest = _LOG_DIRECT_MIN_LOG if log else _DIRECT_MIN_LOG
     highest = _DIRECT_MAX_LOG - np.log(n)
 
-    def chunk_of_rows(c0, c1):
+    def chunk_of_rows(c0, c1, take, block):
         xc, oc = rows[c0:c1], out[c0:c1]
         k, m = _row_max(xc, np.arange(c1 - c0), index=log)  # softmax needs no index
         m = m.astype(np.float64)
         with np.errstate(invalid="ignore"):
             finite = np.isfinite(m)
             shift = np.where(finite & ((m < lowest) | (m >= highest)), m, 0.0)
-        _narrow_rows(xc, k, m, shift, log, out=oc)
+        _narrow_rows(xc, k, m, shift, log, out=oc, take=take, block=block)
         if not finite.all():
             mc = None if mask is None else mask[c0:c1]
             _repair_rows(oc, xc, np.flatnonzero(~finite), mc, log, m)
 
-    for_each_chunk(n_rows, *_chunking(rows), chunk_of_rows)
+    _each_chunk(rows, out, 1, _NARROW_BLOCK_ELEMENTS, chunk_of_rows)  # one block: the terms
     return out
 
 
-def _shifted_rows(rows, mask, temperature, log, out=None):
+def _shifted_rows(rows, mask, temperature, log):
     """softmax or log_softmax of real C-contiguous (R, n > 0) ``rows``, shifted by the maximum.
 
     The rows go in chunks of at most _CHUNK_ROWS, so that the arrays of one number per row
     (maxima, sums) stay small beside the output however short the rows are.
     """
     dtype = rows.dtype
-    n_rows = rows.shape[0]
-    if out is None:
-        out = np.empty(rows.shape, dtype=dtype)
+    out = np.empty(rows.shape, dtype=dtype)  # its last rows hold the scratch (_each_chunk)
+    kind = "log_softmax" if log else "softmax"
+    compensate = working_dtype(dtype) == dtype
 
-    def chunk_of_rows(c0, c1):
+    def chunk_of_rows(c0, c1, take, block):
         xc, oc = rows[c0:c1], out[c0:c1]
         with np.errstate(all="ignore"):
-            _, m, _ = _real_rows(
-                xc,
-                "log_softmax" if log else "softmax",
-                out_dtype=dtype,
-                temperature=temperature,
-                compensate=working_dtype(dtype) == dtype,
-                out=oc,
-            )
+            _, m, _ = _real_rows(xc, kind, out_dtype=dtype, temperature=temperature,
+                                 compensate=compensate, out=oc, take=take, block=block)
         bad = ~np.isfinite(m)
         if bad.any():
             mc = None if mask is None else mask[c0:c1]
             _repair_rows(oc, xc, np.flatnonzero(bad), mc, log, m)
 
-    for_each_chunk(n_rows, *_chunking(rows), chunk_of_rows)
+    inplace = working_dtype(dtype) == dtype  # as _real_blocks decides it for this ``out``
+    _each_chunk(rows, out, _real_buffers(kind, inplace, compensate), _BLOCK_ELEMENTS,
+                chunk_of_rows)
     return out
 
 
-def _narrow_rows(rows, k, m, shift, log, out=None):
+def _narrow_rows(rows, k, m, shift, log, out=None, take=np.empty, block=_NARROW_BLOCK_ELEMENTS):
     """softmax or log_softmax of float16/float32 C-contiguous (R, n > 0) ``rows`` at T = 1.
 
     ``k`` and ``m`` hold the index and value (float64) of each row's maximum; ``shift`` is
@@ -787,16 +923,16 @@ def _narrow_rows(rows, k, m, shift, log, out=None):
     and so do the two-step rows from the one-step ones.
     """
     with _SmallBuffers(), np.errstate(all="ignore"):
-        return _narrow_blocks(rows, k, m, shift, log, out)
+        return _narrow_blocks(rows, k, m, shift, log, out, take, block)
 
 
-def _narrow_blocks(rows, k, m, shift, log, out):
+def _narrow_blocks(rows, k, m, shift, log, out, take, block):
     n_rows, n = rows.shape
-    step = max(1, _NARROW_BLOCK_ELEMENTS // n)
+    step = max(1, block // n)
     first = min(n_rows, step)
     if out is None:
         out = np.empty((n_rows, n), dtype=rows.dtype)
-    e_buf = np.empty((first, n), dtype=np.float64)
+    e_buf = take((first, n), dtype=np.float64)  # the one scratch block (see _each_chunk)
     floor = None
     floor64 = None
     total = np.empty(n_rows, dtype=np.float64)
@@ -1177,7 +1313,7 @@ def _logsumexp_real(rows, brows, dtype):
         m = np.empty(n_rows, dtype=wdt)
         out = np.empty(n_rows, dtype=wdt)
 
-        def chunk_of_rows(c0, c1):
+        def chunk_of_rows(c0, c1, worker):
             with np.errstate(all="ignore"):
                 _, m[c0:c1], L = _real_rows(
                     rows[c0:c1], "lse", out_dtype=wdt, compensate=rows.dtype == wdt

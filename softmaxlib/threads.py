@@ -58,8 +58,10 @@ def set_num_threads(n):
     """Use ``n`` threads for large inputs of softmaxlib's numpy path.
 
     Every row is computed the same way whichever thread takes it, so the results do not
-    change by a single bit; only the time does, and the scratch memory (each thread holds
-    its own cache-sized blocks, about 0.5 to 2 MiB).
+    change by a single bit; only the time does, and the scratch memory: each thread holds
+    its own cache-sized blocks, about 0.5 to 2 MiB, which rows of 2048 entries or more take
+    from the memory of the output's last rows (computed last) when the output is large
+    enough, so that they add nothing to the peak.
 
     Parameters
     ----------
@@ -99,7 +101,10 @@ def set_num_threads(n):
 
 
 def for_each_chunk(n_rows, chunk, threads, body):
-    """Call ``body(r0, r1)`` for the runs of ``chunk`` rows that make up ``n_rows``.
+    """Call ``body(r0, r1, worker)`` for the runs of ``chunk`` rows that make up ``n_rows``.
+
+    ``worker`` is 0 in the calling thread and 1, 2, ... in the helpers, below ``threads``:
+    a body can keep per-thread scratch in a list indexed by it.
 
     With more than one thread (``threads``, at most), the runs are handed out one at a time
     to the calling thread and ``threads - 1`` helper threads started for this call (so a
@@ -114,30 +119,30 @@ def for_each_chunk(n_rows, chunk, threads, body):
     helpers = min(threads, len(starts)) - 1
     if helpers <= 0:
         for r0 in starts:
-            body(r0, min(n_rows, r0 + chunk))
+            body(r0, min(n_rows, r0 + chunk), 0)
         return
     runs = iter(starts)
     lock = threading.Lock()
     errors = []
 
-    def work():
+    def work(worker):
         try:
             while True:
                 with lock:
                     r0 = next(runs, None)
                 if r0 is None:
                     return
-                body(r0, min(n_rows, r0 + chunk))
+                body(r0, min(n_rows, r0 + chunk), worker)
         except BaseException as error:  # re-raised in the calling thread
             errors.append(error)
 
     pool = [
-        threading.Thread(target=contextvars.copy_context().run, args=(work,), daemon=True)
-        for _ in range(helpers)
+        threading.Thread(target=contextvars.copy_context().run, args=(work, w), daemon=True)
+        for w in range(1, helpers + 1)
     ]
     for t in pool:
         t.start()
-    work()
+    work(0)
     for t in pool:
         t.join()
     if errors:

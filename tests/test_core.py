@@ -949,6 +949,85 @@ class TestBlocks:
             set_num_threads(previous)
         assert peak <= out.nbytes + scratch, f"peak {peak / out.nbytes:.2f} outputs"
 
+    @pytest.mark.parametrize("dist", ["N(0,5)", "N(0,1000)", "mask 50%"])
+    @pytest.mark.parametrize("dtype", [np.float32, np.float64])
+    @pytest.mark.parametrize("f", [softmax, log_softmax])
+    @pytest.mark.parametrize("threads", [1, 2])
+    def test_long_rows_peak_memory(self, f, dtype, threads, dist):
+        # 2048 rows of 4096 scores: the scratch blocks live in the output's last rows
+        # (core._output_scratch), so besides the output there are only the small blocks of
+        # those rows (core._TAIL_SCRATCH of the output, all threads together) and, per
+        # thread, two boolean blocks (a mask's entries, 1/8 of a float64 block each), 8 rows
+        # of float64 (3 of constants, 4 of the last rows' unclamped sums, 1 of slack), 16
+        # numbers per row of a chunk; and 64 KiB of Python objects in all. With allocated
+        # blocks (4 per thread for float64 log_softmax), the peak was 1.03 outputs.
+        x = bench_distribution(dist, (2048, 4096), dtype, seed=14)
+        n = x.shape[1]
+        per_thread = 2 * core._BLOCK_ELEMENTS + 8 * n * 8 + 16 * core._CHUNK_ROWS * 8
+        previous = set_num_threads(threads)
+        try:
+            with np.errstate(all="ignore"):
+                f(x[:10])  # first-call allocations (caches) are not counted
+                f(x[:1024])  # ... nor the threads' start
+                tracemalloc.start()
+                try:
+                    out = f(x)
+                    _, peak = tracemalloc.get_traced_memory()
+                finally:
+                    tracemalloc.stop()
+        finally:
+            set_num_threads(previous)
+        scratch = core._TAIL_SCRATCH * out.nbytes + threads * per_thread + 65536
+        assert peak <= out.nbytes + scratch, f"peak {peak / out.nbytes:.4f} outputs"
+
+    @pytest.mark.parametrize("dtype", [np.float16, np.float32, np.float64])
+    def test_scratch_in_the_output_changes_nothing(self, dtype, monkeypatch):
+        # Rows of core._CALL_ELEMENTS entries or more keep their scratch blocks in the
+        # output's last rows, which are then computed in small blocks: every row gets the
+        # bits it gets with allocated scratch, on any number of threads. Small blocks and a
+        # small share per thread put this small input on that path; the last rows mix
+        # dominated (sd 1000), masked, non-finite and huge rows.
+        rng = np.random.default_rng(8)
+        x = 30.0 * rng.standard_normal((300, 2048))
+        x[::5, ::3] = -np.inf
+        x[7, 3] += 800.0
+        x[100:120] += 3000.0
+        x[250:] = 1000.0 * rng.standard_normal((50, 2048))
+        x[260:280:3, ::2] = -np.inf
+        x[290, 5] = np.nan
+        x[291, 9] = np.inf
+        x[299, :] = -np.inf
+        x = x.astype(dtype)
+        monkeypatch.setattr(core, "_THREAD_MIN_ELEMENTS", 4096)
+        monkeypatch.setattr(core, "_BLOCK_ELEMENTS", 4096)
+        monkeypatch.setattr(core, "_NARROW_BLOCK_ELEMENTS", 4096)
+        fns = [softmax, log_softmax, lambda a: softmax(a, temperature=0.3),
+               lambda a: log_softmax(a, temperature=0.3)]
+        used = []
+        carve = core._output_scratch
+
+        def spy(*args):
+            n_main, pools = carve(*args)
+            used.append(pools is not None and n_main < args[0].shape[0])
+            return n_main, pools
+
+        monkeypatch.setattr(core, "_output_scratch", spy)
+        previous = set_num_threads(1)
+        try:
+            with np.errstate(all="ignore"):
+                monkeypatch.setattr(core, "_TAIL_ROWS", 0.0)  # allocated scratch
+                expected = [f(x) for f in fns]
+                assert not any(used)
+                monkeypatch.setattr(core, "_TAIL_ROWS", 0.5)
+                for threads in (1, 2, 3):
+                    set_num_threads(threads)
+                    used.clear()
+                    for f, e in zip(fns, expected):
+                        assert_array_equal(f(x), e)
+                    assert all(used) and len(used) == len(fns), "the output's rows were used"
+        finally:
+            set_num_threads(previous)
+
     @pytest.mark.parametrize("dtype", [np.float16, np.float32, np.float64, np.complex128])
     def test_threads_change_nothing(self, dtype, monkeypatch):
         # Each row is computed alone, so the chunks of rows given to the threads (and how
@@ -1039,7 +1118,8 @@ class TestBlocks:
         # An exception in any chunk reaches the caller, whichever thread raised it.
         calls = []
 
-        def body(r0, r1):
+        def body(r0, r1, worker):
+            assert 0 <= worker < 3
             calls.append(r0)
             if r0 == 30:
                 raise FloatingPointError("chunk 30")
