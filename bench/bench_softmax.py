@@ -11,9 +11,11 @@ digits network's logits, and every magnitude the dtype holds), it reports
   importable, torch on the same number of threads as numba (a benchmark peer only, never a
   dependency); and the physical floor: ``np.copy`` of the input, one read and one write;
 * the speed-ups over scipy (higher is faster) and of the fused kernel over torch;
-* the peak extra memory of one call of the numpy path and of the fused kernel, measured with
+* the peak memory of one call of the numpy path and of the fused kernel, measured with
   tracemalloc, in units of the output's size (numba's per-thread scratch rows come from
-  Python's raw allocator, so they are counted too).
+  Python's raw allocator, so they are counted too). A peak shown above 1.00 is reported as
+  missed. For rows of 2048 entries or more, the numpy path keeps its blocks in the output's
+  last rows, so its peak is the output and a few tenths of a percent.
 
 On a loaded machine, ``--clock thread`` times the single-threaded columns (copy, scipy, the
 numpy path on one thread) by the calling thread's CPU time, which leaves out the time spent
@@ -157,7 +159,7 @@ def main(argv=None):
                 for k in ("numpy", "fused"):
                     if k in speed and speed[k] < TARGETS[k]:
                         missed.append(f"{case}: {k} {speed[k]:.2f}x scipy (target {TARGETS[k]:.1f}x)")
-                    if peak[k] > TARGETS["peak"] + 0.01:
+                    if peak[k] >= TARGETS["peak"] + 0.005:  # shown above 1.00
                         missed.append(f"{case}: {k} peak {peak[k]:.2f} outputs")
                 if peer and vs_torch < TARGETS["fused/torch"]:
                     missed.append(f"{case}: fused {vs_torch:.2f}x torch")
