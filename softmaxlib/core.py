@@ -146,18 +146,12 @@ _THREAD_MIN_ELEMENTS = 1 << 21
 
 
 #: The numpy path's scratch blocks are carved from the memory of the output's last rows, which
-#: are written last (see _output_scratch), so that a call's peak memory is its output and
-#: little more. Those last rows are then computed in blocks whose scratch, all threads
-#: together, is at most this fraction of the output (2**-10, a tenth of a percent; with the
-#: arrays of one number per row and a few rows of constants per thread, the peaks measured
-#: at 4096 x 4096 on two threads were 1.0007 to 1.0042 outputs).
-_TAIL_SCRATCH = 2.0**-10
-
-#: ... provided they are at most this fraction of the rows, and the rows have at least
-#: _CALL_ELEMENTS entries, so that the last rows' small blocks of a row or two pay a numpy
-#: call's overhead on enough arithmetic (measured at 4096 x 4096: within the run-to-run noise
-#: of 2 ms); the blocks are allocated otherwise. Short rows gain little anyway: their arrays
-#: of one number per row (maxima, sums) outweigh the blocks (1.06 outputs at 200000 x 10).
+#: are written last (see _output_scratch and _each_chunk), so that a call's peak memory is its
+#: output and little more, provided those last rows are at most this fraction of the rows and
+#: the rows have at least _CALL_ELEMENTS entries (the last rows are computed in blocks that
+#: shrink to a row; a row must then pay a numpy call's overhead with enough arithmetic).
+#: Shorter rows keep allocated blocks: their arrays of one number per row (maxima, sums)
+#: outweigh the blocks anyway (1.06 outputs at 200000 x 10).
 _TAIL_ROWS = 1 / 16
 
 
@@ -231,8 +225,14 @@ def _each_chunk(rows, out, buffers, block, chunk_of_rows):
     yet; a chunk's blocks hold about ``block`` elements and need at most ``buffers`` float64
     scratch blocks, which they get from ``take`` (see _taker). Those come from the memory of
     the output's last rows (_output_scratch), the same memory for every chunk a thread takes,
-    so it stays in that core's cache as a buffer of its own would; the last rows are then
-    computed with small blocks (_TAIL_SCRATCH), allocated.
+    so it stays in that core's cache as a buffer of its own would.
+
+    The last rows are then computed from the bottom up, on the calling thread: each block takes
+    its scratch from the rows above it, which are not written yet, so the blocks shrink (by
+    about a third each for float64 with two buffers) until a few rows are left, which are
+    computed a row at a time with allocated scratch (at most ``buffers`` rows of float64).
+    On two threads, splitting those rows into blocks of a row or two instead took 5 to 6 ms
+    (76 us a row) of a 45 ms float64 call at 4096 x 4096.
     """
     n_rows, n = rows.shape
     chunk, threads = _chunking(rows)
@@ -245,11 +245,22 @@ def _each_chunk(rows, out, buffers, block, chunk_of_rows):
         return
     for_each_chunk(n_main, chunk, threads,
                    lambda c0, c1, w: chunk_of_rows(c0, c1, _taker(pools[w]), block))
-    tail = n_rows - n_main
-    threads = min(threads, tail)
-    small = max(1, int(_TAIL_SCRATCH * out.nbytes) // (8 * max(1, buffers) * threads))
-    for_each_chunk(tail, -(-tail // threads), threads,
-                   lambda c0, c1, w: chunk_of_rows(n_main + c0, n_main + c1, _taker(None), small))
+    row_bytes = n * out.itemsize
+    hi = n_rows
+    while hi > n_main:
+        b = min(max(1, block // n), hi - n_main)
+        # b rows need buffers blocks of b n float64 values (whole cache lines each, and 64
+        # bytes to reach a cache line), in the rows between n_main and the block.
+        while b and 8 * buffers * (-(-b * n // 8) * 8) + 64 > (hi - b - n_main) * row_bytes:
+            b -= 1
+        if not b:
+            chunk_of_rows(n_main, hi, _taker(None), n)  # a row at a time, allocated
+            return
+        raw = out[n_main : hi - b].reshape(-1).view(np.uint8)
+        start = -raw.ctypes.data % 64
+        pool = raw[start : start + (raw.size - start) // 8 * 8].view(np.float64)
+        chunk_of_rows(hi - b, hi, _taker(pool), b * n)
+        hi -= b
 
 
 # --------------------------------------------------------------------------------------------

@@ -955,12 +955,13 @@ class TestBlocks:
     @pytest.mark.parametrize("threads", [1, 2])
     def test_long_rows_peak_memory(self, f, dtype, threads, dist):
         # 2048 rows of 4096 scores: the scratch blocks live in the output's last rows
-        # (core._output_scratch), so besides the output there are only the small blocks of
-        # those rows (core._TAIL_SCRATCH of the output, all threads together) and, per
-        # thread, two boolean blocks (a mask's entries, 1/8 of a float64 block each), 8 rows
-        # of float64 (3 of constants, 4 of the last rows' unclamped sums, 1 of slack), 16
-        # numbers per row of a chunk; and 64 KiB of Python objects in all. With allocated
-        # blocks (4 per thread for float64 log_softmax), the peak was 1.03 outputs.
+        # (core._output_scratch), and those rows take theirs from the rows above them but
+        # the last few, computed a row at a time: at most 4 rows of float64. Besides the
+        # output there are then, per thread, two boolean blocks (a mask's entries, 1/8 of a
+        # float64 block each), 8 rows of float64 (3 of constants, 4 of the unclamped sums of
+        # rows near underflow, 1 of slack) and 16 numbers per row of a chunk; and 64 KiB of
+        # Python objects in all. With allocated blocks (4 per thread for float64
+        # log_softmax), the peak was 1.03 outputs.
         x = bench_distribution(dist, (2048, 4096), dtype, seed=14)
         n = x.shape[1]
         per_thread = 2 * core._BLOCK_ELEMENTS + 8 * n * 8 + 16 * core._CHUNK_ROWS * 8
@@ -977,7 +978,7 @@ class TestBlocks:
                     tracemalloc.stop()
         finally:
             set_num_threads(previous)
-        scratch = core._TAIL_SCRATCH * out.nbytes + threads * per_thread + 65536
+        scratch = 4 * n * 8 + threads * per_thread + 65536
         assert peak <= out.nbytes + scratch, f"peak {peak / out.nbytes:.4f} outputs"
 
     @pytest.mark.parametrize("dtype", [np.float16, np.float32, np.float64])
