@@ -414,13 +414,20 @@ def _unclamped_others(x, rows, m, k, temperature, compensate, free=()):
     ``m`` and ``k`` hold the maxima and their indices for every row of ``x``. ``free`` holds
     float64 blocks as wide as ``x`` that may be overwritten: the rows are taken in pieces
     that fit in halves of them (four halves with ``compensate``, two without), so that
-    nothing of the block's size is allocated; without enough of them, in one allocated piece.
+    nothing of the block's size is allocated. Blocks of one row (rows of over 2**15 entries,
+    and the output's last rows) take the rows one at a time, a float64 row of ``x``
+    being read where it is; without enough free blocks, the rows go in one allocated piece.
     """
     need = 4 if compensate else 2
     halves = [h for b in free for h in (b[: len(b) // 2], b[len(b) // 2 : len(b) // 2 * 2])]
     halves = [h for h in halves if len(h)][:need]
-    step = min(len(h) for h in halves) if len(halves) == need else len(rows)
-    if len(halves) < need:
+    if len(halves) == need:
+        step = min(len(h) for h in halves)
+    elif x.dtype == np.float64 and len([b for b in free if len(b)]) >= need - 1:
+        step = 1
+        halves = [None] + [b[:1] for b in free if len(b)][: need - 1]
+    else:
+        step = len(rows)
         halves = [None] * need
     total = np.empty(len(rows))
     for j in range(0, len(rows), step):
@@ -428,7 +435,7 @@ def _unclamped_others(x, rows, m, k, temperature, compensate, free=()):
         q = len(idx)
         buf = [None if h is None else h[:q] for h in halves]
         if x.dtype == np.float64:
-            xs = _gather(x, idx, buf[0])
+            xs = x[idx[0] : idx[0] + 1] if q == 1 and buf[0] is None else _gather(x, idx, buf[0])
         else:
             xs = x[idx].astype(np.float64)
         mi = m[idx, None]
