@@ -170,6 +170,19 @@ def _chunking(rows):
     return chunk, threads
 
 
+def _cache_lines(k):
+    """``k`` float64 values, rounded up to whole 64-byte cache lines (8 values each)."""
+    return -(-k // 8) * 8
+
+
+def _float64_memory(rows):
+    """The memory of C-contiguous ``rows`` as a flat float64 array that starts on a cache
+    line (up to 64 bytes at its start and a few at its end are left out)."""
+    raw = rows.reshape(-1).view(np.uint8)
+    start = -raw.ctypes.data % 64
+    return raw[start : start + (raw.size - start) // 8 * 8].view(np.float64)
+
+
 def _output_scratch(out, per_thread, threads):
     """float64 scratch for ``threads`` threads, carved from the last rows of ``out``.
 
@@ -184,14 +197,12 @@ def _output_scratch(out, per_thread, threads):
     n_rows, n = out.shape
     if n < _CALL_ELEMENTS:
         return n_rows, None
-    per_thread = -(-per_thread // 8) * 8  # whole cache lines, so each pool starts on one
-    need = 8 * threads * per_thread + 64  # bytes, with room to move to a 64-byte boundary
+    per_thread = _cache_lines(per_thread)  # so that each pool starts on a cache line
+    need = 8 * threads * per_thread + 64  # bytes, with room to move to a cache line
     tail = -(-need // (n * out.itemsize))
     if tail > _TAIL_ROWS * n_rows:
         return n_rows, None
-    raw = out[n_rows - tail :].reshape(-1).view(np.uint8)
-    start = -raw.ctypes.data % 64
-    flat = raw[start : start + 8 * threads * per_thread].view(np.float64)
+    flat = _float64_memory(out[n_rows - tail :])
     return n_rows - tail, [flat[w * per_thread : (w + 1) * per_thread] for w in range(threads)]
 
 
@@ -205,7 +216,7 @@ def _taker(pool):
         size = math.prod(shape)
         if pool is None or np.dtype(dtype) != np.float64 or used + size > pool.size:
             return np.empty(shape, dtype=dtype)
-        start, used = used, used + -(-size // 8) * 8  # the next one starts on a cache line
+        start, used = used, used + _cache_lines(size)  # the next one starts on a cache line
         return pool[start : start + size].reshape(shape)
 
     return take
@@ -237,8 +248,8 @@ def _each_chunk(rows, out, buffers, block, chunk_of_rows):
     n_rows, n = rows.shape
     chunk, threads = _chunking(rows)
     per_buffer = min(chunk, max(1, block // n)) * n
-    # Each buffer starts on a cache line (see _taker): whole cache lines of float64 each.
-    n_main, pools = _output_scratch(out, buffers * (-(-per_buffer // 8) * 8), threads)
+    # Each buffer starts on a cache line (see _taker).
+    n_main, pools = _output_scratch(out, buffers * _cache_lines(per_buffer), threads)
     if pools is None:
         for_each_chunk(n_rows, chunk, threads,
                        lambda c0, c1, w: chunk_of_rows(c0, c1, _taker(None), block))
@@ -251,15 +262,12 @@ def _each_chunk(rows, out, buffers, block, chunk_of_rows):
         b = min(max(1, block // n), hi - n_main)
         # b rows need buffers blocks of b n float64 values (whole cache lines each, and 64
         # bytes to reach a cache line), in the rows between n_main and the block.
-        while b and 8 * buffers * (-(-b * n // 8) * 8) + 64 > (hi - b - n_main) * row_bytes:
+        while b and 8 * buffers * _cache_lines(b * n) + 64 > (hi - b - n_main) * row_bytes:
             b -= 1
         if not b:
             chunk_of_rows(n_main, hi, _taker(None), n)  # a row at a time, allocated
             return
-        raw = out[n_main : hi - b].reshape(-1).view(np.uint8)
-        start = -raw.ctypes.data % 64
-        pool = raw[start : start + (raw.size - start) // 8 * 8].view(np.float64)
-        chunk_of_rows(hi - b, hi, _taker(pool), b * n)
+        chunk_of_rows(hi - b, hi, _taker(_float64_memory(out[n_main : hi - b])), b * n)
         hi -= b
 
 
@@ -903,6 +911,8 @@ def _shifted_rows(rows, mask, temperature, log):
     dtype = rows.dtype
     out = np.empty(rows.shape, dtype=dtype)  # its last rows hold the scratch (_each_chunk)
     kind = "log_softmax" if log else "softmax"
+    # float64 rows (the working dtype): the shifts are compensated, and _real_blocks works
+    # in the output itself; float16/32 rows (at T != 1) work in float64 scratch.
     compensate = working_dtype(dtype) == dtype
 
     def chunk_of_rows(c0, c1, take, block):
@@ -915,9 +925,8 @@ def _shifted_rows(rows, mask, temperature, log):
             mc = None if mask is None else mask[c0:c1]
             _repair_rows(oc, xc, np.flatnonzero(bad), mc, log, m)
 
-    inplace = working_dtype(dtype) == dtype  # as _real_blocks decides it for this ``out``
-    _each_chunk(rows, out, _real_buffers(kind, inplace, compensate), _BLOCK_ELEMENTS,
-                chunk_of_rows)
+    _each_chunk(rows, out, _real_buffers(kind, inplace=compensate, compensate=compensate),
+                _BLOCK_ELEMENTS, chunk_of_rows)
     return out
 
 

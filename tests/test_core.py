@@ -921,6 +921,27 @@ class TestRealLogits:
 # Blocks: large inputs are processed in blocks of rows; the result must not depend on that.
 
 
+def _peak_on_threads(f, x, threads, warm_rows):
+    """``(f(x), peak bytes traced during that call)`` with the numpy path on ``threads``.
+
+    ``f`` runs first on 10 rows and on ``warm_rows`` rows (enough to start the threads), so
+    that first-call allocations (caches) and the threads' start are not counted.
+    """
+    previous = set_num_threads(threads)
+    try:
+        f(x[:10])
+        f(x[:warm_rows])
+        tracemalloc.start()
+        try:
+            out = f(x)
+            _, peak = tracemalloc.get_traced_memory()
+        finally:
+            tracemalloc.stop()
+    finally:
+        set_num_threads(previous)
+    return out, peak
+
+
 class TestBlocks:
     @pytest.mark.parametrize("dtype", [np.float32, np.float64])
     @pytest.mark.parametrize("f", [softmax, log_softmax])
@@ -935,18 +956,7 @@ class TestBlocks:
         x[::7, ::3] = -np.inf
         per_thread = 4 * core._BLOCK_ELEMENTS * 8 + 16 * core._CHUNK_ROWS * 8
         scratch = threads * per_thread + 65536
-        previous = set_num_threads(threads)
-        try:
-            f(x[:10])  # first-call allocations (caches) are not counted
-            f(x[:100_000])  # ... nor the threads' start
-            tracemalloc.start()
-            try:
-                out = f(x)
-                _, peak = tracemalloc.get_traced_memory()
-            finally:
-                tracemalloc.stop()
-        finally:
-            set_num_threads(previous)
+        out, peak = _peak_on_threads(f, x, threads, warm_rows=100_000)
         assert peak <= out.nbytes + scratch, f"peak {peak / out.nbytes:.2f} outputs"
 
     @pytest.mark.parametrize("dist", ["N(0,5)", "N(0,1000)", "mask 50%"])
@@ -965,19 +975,8 @@ class TestBlocks:
         x = bench_distribution(dist, (2048, 4096), dtype, seed=14)
         n = x.shape[1]
         per_thread = 2 * core._BLOCK_ELEMENTS + 8 * n * 8 + 16 * core._CHUNK_ROWS * 8
-        previous = set_num_threads(threads)
-        try:
-            with np.errstate(all="ignore"):
-                f(x[:10])  # first-call allocations (caches) are not counted
-                f(x[:1024])  # ... nor the threads' start
-                tracemalloc.start()
-                try:
-                    out = f(x)
-                    _, peak = tracemalloc.get_traced_memory()
-                finally:
-                    tracemalloc.stop()
-        finally:
-            set_num_threads(previous)
+        with np.errstate(all="ignore"):
+            out, peak = _peak_on_threads(f, x, threads, warm_rows=1024)
         scratch = 4 * n * 8 + threads * per_thread + 65536
         assert peak <= out.nbytes + scratch, f"peak {peak / out.nbytes:.4f} outputs"
 
